@@ -1,0 +1,30 @@
+# zcbench: two entry points, each provisioning what it needs (idempotent, fast when done).
+#   make check  - build, fetch the 6.1 kernel, run `zcbench check` and print its results
+#   make test   - build, fetch both kernels, run the unit and VM tests
+SWIFT   ?= swift
+ZCBENCH := .build/debug/zcbench
+SERIES  ?= 6.1
+
+.PHONY: check test provision build kernels unit-test clean
+
+check: build
+	$(ZCBENCH) kernel fetch --series $(SERIES)
+	$(ZCBENCH) check --series $(SERIES)
+
+test: build
+	$(ZCBENCH) kernel fetch --series 6.1
+	$(ZCBENCH) kernel fetch --series 6.12
+	ZCBENCH_VM_TESTS=1 $(SWIFT) test
+
+# Unit tests only: no QEMU, no kernel.
+unit-test: build
+	$(SWIFT) test --skip ZCVMTests
+
+provision:
+	scripts/provision.sh
+
+build: provision
+	$(SWIFT) build
+
+clean:
+	rm -rf out .build

@@ -1,0 +1,77 @@
+import Foundation
+import Logging
+import ZCBuild
+import ZCCore
+import ZCKernel
+
+/// Which kernel a command works on: a Debian series, or a kernel the user built.
+public enum KernelChoice: Sendable, Equatable {
+    case series(KernelSeries)
+    case custom(bzImage: String, headers: String)
+}
+
+/// The library behind every command: fetch a kernel, build for it, boot it, judge it.
+public struct Bench: Sendable {
+    public var paths: Paths
+    public var runner: CommandRunner
+    public var progress: StepProgress
+    public var logger: Logger
+
+    public init(paths: Paths, progress: StepProgress = StepProgress(), logger: Logger) {
+        self.paths = paths
+        self.runner = CommandRunner(logger: logger)
+        self.progress = progress
+        self.logger = logger
+    }
+
+    public var store: KernelStore { KernelStore(cache: paths.cache, runner: runner, progress: progress, logger: logger) }
+
+    public var builder: Builder {
+        Builder(repository: paths.repository, output: paths.output, runner: runner, progress: progress)
+    }
+
+    /// The kernel for `choice`, fetched only if the cache does not already hold it.
+    public func kernel(_ choice: KernelChoice) async throws -> KernelTarget {
+        switch choice {
+        case .series(let series): try await store.current(series)
+        case .custom(let bzImage, let headers): try store.custom(kernel: bzImage, headers: headers)
+        }
+    }
+
+    public func build(_ kernel: KernelTarget) async throws -> BuildProducts {
+        try await builder.build(release: kernel.release.name, headers: kernel.headers)
+    }
+
+    /// A fresh directory for one boot's logs: `<output>/runs/<release>-<time>-<pid>`.
+    public func runDirectory(for kernel: KernelTarget) -> URL {
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        return paths.output.appendingPathComponent("runs/\(kernel.release.name)-\(stamp)-\(getpid())")
+    }
+
+    /// Fetches, builds, boots once and judges `scenarios`.
+    public func run(_ choice: KernelChoice, scenarios: [any Scenario], options: BootOptions) async throws -> RunReport {
+        let kernel = try await kernel(choice)
+        let products = try await build(kernel)
+        let launcher = GuestLauncher(options: options, progress: progress, logger: logger)
+        let run = try await launcher.run(kernel: kernel, products: products, scenarios: scenarios.map(\.name),
+                                         in: runDirectory(for: kernel))
+        return RunReport(run: run, scenarios: scenarios, kernel: kernel.release.name,
+                         series: kernel.series?.rawValue, options: options)
+    }
+}
+
+/// The valid name nearest to `name`, for "did you mean" hints.
+public func nearest(_ name: String, in candidates: [String]) -> String? {
+    func distance(_ a: [Character], _ b: [Character]) -> Int {
+        var previous = Array(0...b.count)
+        for (i, x) in a.enumerated() {
+            var current = [i + 1]
+            for (j, y) in b.enumerated() {
+                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
+            }
+            previous = current
+        }
+        return previous[b.count]
+    }
+    return candidates.min { distance(Array(name), Array($0)) < distance(Array(name), Array($1)) }
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import ZCCore
+
+/// Runs zcbench with `arguments` and exits: parses, runs the command in a task that SIGINT
+/// and SIGTERM cancel (every child process is torn down on cancellation), prints typed
+/// errors as one-line causes, and maps them to exit statuses.
+public enum Entry {
+    public static func main(_ arguments: [String] = Array(CommandLine.arguments.dropFirst())) async -> Never {
+        let command: any ParsableCommand
+        do {
+            command = try ZCBenchCommand.parseAsRoot(arguments)
+        } catch {
+            ZCBenchCommand.exit(withError: error)
+        }
+        let task = Task<Int32, Never> {
+            do {
+                if var asyncCommand = command as? any AsyncParsableCommand {
+                    try await asyncCommand.run()
+                } else {
+                    var syncCommand = command
+                    try syncCommand.run()
+                }
+                return 0
+            } catch let error as ZCError {
+                FileHandle.standardError.write(Data((error.description + "\n").utf8))
+                return error.exitStatus
+            } catch let error as ExitCode {
+                return error.rawValue
+            } catch {
+                FileHandle.standardError.write(Data((ZCBenchCommand.fullMessage(for: error) + "\n").utf8))
+                return ZCBenchCommand.exitCode(for: error).rawValue
+            }
+        }
+        let sources = [SIGINT, SIGTERM].map { number -> DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                if task.isCancelled {
+                    // A second signal: stop waiting for a graceful teardown.
+                    exit(128 + number)
+                }
+                FileHandle.standardError.write(Data("zcbench: \(number == SIGINT ? "SIGINT" : "SIGTERM"): stopping children\n".utf8))
+                task.cancel()
+            }
+            source.resume()
+            return source
+        }
+        let status = await task.value
+        sources.forEach { $0.cancel() }
+        exit(task.isCancelled && status == 0 ? 130 : status)
+    }
+}

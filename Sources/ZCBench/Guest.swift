@@ -1,0 +1,138 @@
+import Foundation
+import Logging
+import ZCBuild
+import ZCCore
+import ZCGuest
+import ZCInitramfs
+import ZCKernel
+import ZCQemu
+
+/// How to boot the guest: everything but the kernel and the build products.
+public struct BootOptions: Sendable, Equatable {
+    public var accelerator: Accelerator = .tcg
+    public var cpus: Int = 1
+    public var memoryMiB: Int = 1024
+    public var timeout: Duration = .seconds(120)
+    /// Receive size for the scenarios that take one.
+    public var sizeMiB: Int = 32
+    /// Wait before each cgroup sample in the guest (memcg's periodic rstat flush is ~2 s).
+    public var settleMilliseconds: Int = 2500
+    public var firmware: String?
+    public var busybox: String = "/bin/busybox"
+
+    public init() {}
+}
+
+/// What one boot left behind: the files, how QEMU ended, and the parsed results.
+public struct GuestRun: Sendable {
+    public var directory: URL
+    public var consoleLog: URL
+    public var resultsFile: URL
+    public var exit: QemuExit
+    public var console: ConsoleLog
+    public var results: KTAPDocument
+    /// The first panic, Oops, BUG or WARNING in the console, if any.
+    public var crash: ConsoleLog.Crash?
+
+    /// Why this run cannot be trusted, or nil when the guest finished cleanly.
+    public var failure: String? {
+        if let crash { return "the guest kernel reported a \(crash.kind): \(crash.line.trimmingCharacters(in: .whitespaces))" }
+        if case .timedOut = exit.reason { return "the guest did not finish within the timeout; QEMU was stopped" }
+        if !results.isComplete { return "the guest's results end early (no result line or no exit status): it crashed or hung" }
+        return nil
+    }
+
+    /// The console lines to show with ``failure``.
+    public var failureExcerpt: [String] {
+        crash?.excerpt ?? console.tail(20)
+    }
+}
+
+/// Boots a kernel with the zcbench initramfs and collects console log and KTAP results.
+public struct GuestLauncher: Sendable {
+    public var options: BootOptions
+    public var progress: StepProgress
+    public var logger: Logger
+
+    public init(options: BootOptions, progress: StepProgress, logger: Logger) {
+        self.options = options
+        self.progress = progress
+        self.logger = logger
+    }
+
+    /// The kernel command line for a boot running `scenarios` (or a shell when `shell`).
+    public func commandLine(scenarios: [String], shell: Bool) -> KernelCommandLine {
+        var parameters: [(key: String, value: String)] = [("mode", shell ? "shell" : "run")]
+        if !scenarios.isEmpty { parameters.append(("scenarios", scenarios.joined(separator: ","))) }
+        parameters.append(("size_mib", "\(options.sizeMiB)"))
+        parameters.append(("settle_ms", "\(options.settleMilliseconds)"))
+        return KernelCommandLine(parameters: parameters)
+    }
+
+    /// Writes the initramfs for `products` into `directory`.
+    public func writeInitramfs(products: BuildProducts, to url: URL) throws {
+        let layout = InitramfsLayout(initPath: products.initProgram, busyboxPath: options.busybox,
+                                     zcrunnerPath: products.runner, modulePath: products.module)
+        do {
+            let bytes = try layout.build { path in [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
+            try Data(bytes).write(to: url, options: .atomic)
+        } catch let error as InitramfsError {
+            throw ZCError(.io, error.description + (error.cause.map { ": \($0)" } ?? ""))
+        } catch {
+            throw ZCError(.io, "cannot write the initramfs \(url.path): \(error.localizedDescription)")
+        }
+    }
+
+    func config(kernel: KernelTarget, initrd: URL, console: QemuConfig.Console, results: URL?,
+                scenarios: [String], shell: Bool) -> QemuConfig {
+        QemuConfig(accelerator: options.accelerator, memoryMiB: options.memoryMiB, cpus: options.cpus,
+                   kernel: kernel.vmlinuz, initrd: initrd.path,
+                   commandLine: commandLine(scenarios: scenarios, shell: shell),
+                   firmware: options.firmware, console: console, resultsFile: results?.path)
+    }
+
+    /// Boots once, runs `scenarios` in the guest and returns what it reported.
+    /// The run directory keeps console.log and results.ktap.
+    public func run(kernel: KernelTarget, products: BuildProducts, scenarios: [String],
+                    in directory: URL) async throws -> GuestRun {
+        do {
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        } catch {
+            throw ZCError(.io, "cannot create the run directory \(directory.path): \(error.localizedDescription)")
+        }
+        let initrd = directory.appendingPathComponent("initramfs.cpio")
+        try writeInitramfs(products: products, to: initrd)
+        let consoleLog = directory.appendingPathComponent("console.log")
+        let resultsFile = directory.appendingPathComponent("results.ktap")
+        let qemu = QemuProcess(config: config(kernel: kernel, initrd: initrd, console: .file(consoleLog.path),
+                                              results: resultsFile, scenarios: scenarios, shell: false),
+                               timeout: options.timeout, logger: logger)
+        try? Data(qemu.config.command.description.utf8).write(to: directory.appendingPathComponent("qemu.cmdline"))
+        let exit = try await progress.step("booting \(kernel.release) (\(options.accelerator.rawValue)) for \(scenarios.joined(separator: ", "))") {
+            try await qemu.run()
+        }
+        try? FileManager.default.removeItem(at: initrd)
+        let console = ConsoleLog((try? String(contentsOf: consoleLog, encoding: .utf8)) ?? "")
+        let ktap = (try? String(contentsOf: resultsFile, encoding: .utf8)) ?? ""
+        if case .exited(let status) = exit.reason, status != 0, console.text.isEmpty {
+            throw ZCError(.commandFailed, "QEMU exited with status \(status) before the guest printed anything",
+                          details: exit.qemuOutput.split(separator: "\n").suffix(10).map(String.init))
+        }
+        return GuestRun(directory: directory, consoleLog: consoleLog, resultsFile: resultsFile, exit: exit,
+                        console: console, results: KTAPDocument(parsing: ktap), crash: console.firstCrash())
+    }
+
+    /// Boots with the module loaded and an interactive shell on this terminal.
+    public func shell(kernel: KernelTarget, products: BuildProducts, in directory: URL) async throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let initrd = directory.appendingPathComponent("initramfs.cpio")
+        try writeInitramfs(products: products, to: initrd)
+        var qemu = QemuProcess(config: config(kernel: kernel, initrd: initrd, console: .terminal, results: nil,
+                                              scenarios: [], shell: true),
+                               timeout: .seconds(365 * 24 * 3600), logger: logger)
+        qemu.grace = .seconds(2)
+        progress.note("zcbench shell: \(kernel.release); exit the shell (or press Ctrl-A X) to power off")
+        _ = try await qemu.run()
+        try? FileManager.default.removeItem(at: initrd)
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+import ZCGuest
+import ZCQemu
+
+/// Everything one boot measured and concluded, ready for the table and for JSON.
+public struct RunReport: Sendable, Codable, Equatable {
+    public var kernel: String
+    public var series: String?
+    public var accelerator: String
+    public var cpus: Int
+    public var sizeMiB: Int
+    /// Did the module load (KTAP test "module-load")?
+    public var moduleLoad: Check
+    public var scenarios: [ScenarioReport]
+    /// Why the whole run is untrustworthy (crash, timeout, truncated results), if it is.
+    public var problem: String?
+    /// Console lines that go with ``problem``.
+    public var consoleExcerpt: [String]
+    /// Where console.log and results.ktap are kept.
+    public var runDirectory: String
+    public var wallSeconds: Double
+    /// The runner's exit status as the guest reported it.
+    public var guestExitStatus: Int?
+
+    /// True only when every check of every scenario matches its expectation.
+    public var passed: Bool {
+        problem == nil && moduleLoad.outcome.matchesExpectation && !scenarios.isEmpty && scenarios.allSatisfy(\.passed)
+    }
+
+    /// Judges `run`, which was asked to execute `scenarios`.
+    public init(run: GuestRun, scenarios: [any Scenario], kernel: String, series: String?, options: BootOptions) {
+        self.kernel = kernel
+        self.series = series
+        accelerator = options.accelerator.rawValue
+        cpus = options.cpus
+        sizeMiB = options.sizeMiB
+        runDirectory = run.directory.path
+        wallSeconds = Double(run.exit.wallTime.components.seconds) + Double(run.exit.wallTime.components.attoseconds) / 1e18
+        guestExitStatus = run.results.exitStatus
+        problem = run.failure
+        consoleExcerpt = problem == nil ? [] : run.failureExcerpt
+
+        let load = run.results.tests.first { $0.name == "module-load" }
+        let loadDiagnostics = load?.diagnostics.joined(separator: "; ") ?? ""
+        moduleLoad = Check(
+            property: "module-load", expected: .pass,
+            outcome: load.map { $0.result == .missing ? .crashed : .of(holds: $0.result == .ok, expected: .pass) } ?? .crashed,
+            measured: load == nil ? "no result" : (loadDiagnostics.isEmpty ? "\(load!.result)" : loadDiagnostics),
+            condition: "zcpool.ko loads", reason: "every scenario runs with the module present")
+        self.scenarios = scenarios.map { scenario in
+            guard let test = run.results.tests.first(where: { $0.name == scenario.name }) else {
+                return ScenarioReport(scenario: scenario.name, metrics: Metrics([:]), checks: [],
+                                      problem: "the guest reported no result for this scenario")
+            }
+            return scenario.evaluate(test)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import ZCGuest
+
+/// The metrics a scenario reported, with typed access and a clear error for a missing one.
+public struct Metrics: Sendable, Equatable, Codable {
+    public var values: [String: Int64]
+
+    public init(_ values: [String: Int64]) { self.values = values }
+
+    public subscript(name: String) -> Int64? { values[name] }
+}
+
+/// The result of one scenario on one kernel: its guest checks, its properties against
+/// expectations, and the raw metrics every figure comes from.
+public struct ScenarioReport: Sendable, Codable, Equatable {
+    public var scenario: String
+    public var metrics: Metrics
+    /// Each guest-side check (KTAP case) and each property, as outcomes.
+    public var checks: [Check]
+    /// Set when the scenario produced no usable result (crash, missing metrics).
+    public var problem: String?
+
+    /// True when every check matches its expectation and nothing went wrong.
+    public var passed: Bool { problem == nil && !checks.isEmpty && checks.allSatisfy { $0.outcome.matchesExpectation } }
+}
+
+/// A scenario the host knows how to judge.
+public protocol Scenario: Sendable {
+    var name: String { get }
+    /// What the guest result of this scenario means, judged against the expectations.
+    func evaluate(_ test: KTAPTest) -> ScenarioReport
+}
+
+/// Every scenario, by name.
+public enum ScenarioCatalog {
+    public static let all: [any Scenario] = [TCPZerocopyScenario()]
+
+    public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }
+
+    public static var names: [String] { all.map(\.name) }
+}
+
+extension ScenarioReport {
+    /// The checks for the guest's own KTAP cases: each must be `ok`.
+    static func guestChecks(_ test: KTAPTest) -> [Check] {
+        test.subtests.map { subtest in
+            let holds = subtest.result == .ok
+            let outcome: Outcome = subtest.result == .missing ? .crashed : Outcome.of(holds: holds, expected: .pass)
+            return Check(property: subtest.name, expected: .pass, outcome: outcome,
+                         measured: subtest.result == .ok ? "ok" : (subtest.result == .missing ? "no result" : "not ok"),
+                         condition: "guest check", reason: "the workload itself must succeed")
+        }
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import ZCCore
+
+/// What a build produced for one kernel release.
+public struct BuildProducts: Sendable, Equatable {
+    /// The zcpool module, checked against the target release.
+    public var module: String
+    /// Static guest programs.
+    public var initProgram: String
+    public var runner: String
+}
+
+/// Builds the zcpool module with kbuild and the guest programs with gcc (through vm/Makefile).
+///
+/// kernel/ is mirrored into `<output>/<release>/kernel` (only changed files are copied, so
+/// their timestamps stay) and built there with `make -C <headers> M=<that dir>`: one build
+/// tree per release, so switching kernels never rebuilds the other one, and kbuild's own
+/// dependency tracking keeps an unchanged module from being rebuilt.
+public struct Builder: Sendable {
+    public var repository: URL
+    public var output: URL
+    public var runner: CommandRunner
+    public var progress: StepProgress
+
+    public init(repository: URL, output: URL, runner: CommandRunner, progress: StepProgress = StepProgress()) {
+        self.repository = repository
+        self.output = output
+        self.runner = runner
+        self.progress = progress
+    }
+
+    public static func kbuild(headers: String, moduleDirectory: String, jobs: Int = 2) -> Command {
+        Command("make", ["-C", headers, "M=\(moduleDirectory)", "-j\(jobs)", "modules"])
+    }
+
+    public static func guestPrograms(vmDirectory: String, output: String, jobs: Int = 2) -> Command {
+        Command("make", ["-C", vmDirectory, "O=\(output)", "-j\(jobs)"])
+    }
+
+    public func moduleDirectory(release: String) -> URL {
+        output.appendingPathComponent(release).appendingPathComponent("kernel")
+    }
+
+    /// Builds everything for `release` against the kbuild tree `headers`.
+    public func build(release: String, headers: String) async throws -> BuildProducts {
+        guard FileManager.default.fileExists(atPath: headers + "/Makefile") else {
+            throw ZCError(.missingDependency, "no kbuild tree at \(headers); run `zcbench kernel fetch` or install the headers package")
+        }
+        let moduleDir = moduleDirectory(release: release)
+        try mirror(from: repository.appendingPathComponent("kernel"), to: moduleDir)
+        try await progress.step("building zcpool.ko for \(release)") {
+            try await compile(Self.kbuild(headers: headers, moduleDirectory: moduleDir.path), what: "the zcpool module")
+        }
+        let vmOut = output.appendingPathComponent("vm")
+        try await progress.step("building the guest programs") {
+            try await compile(Self.guestPrograms(vmDirectory: repository.appendingPathComponent("vm").path,
+                                                 output: vmOut.path), what: "the guest programs")
+        }
+        let module = moduleDir.appendingPathComponent("zcpool.ko").path
+        let info = try Modinfo.read(path: module)
+        try checkVermagic(info["vermagic"], release: release, module: module)
+        return BuildProducts(module: module,
+                             initProgram: vmOut.appendingPathComponent("init").path,
+                             runner: vmOut.appendingPathComponent("zcrunner").path)
+    }
+
+    /// Runs a compiling command; on failure the error shows the compiler's error lines.
+    func compile(_ command: Command, what: String) async throws {
+        let result = try await runner.run(command)
+        guard result.status == 0 else {
+            throw ZCError(.buildFailed, "building \(what) failed: `\(command)` exited with status \(result.status)",
+                          details: Self.compilerErrors(result.output))
+        }
+    }
+
+    /// The lines of compiler output worth showing: errors with their context, else the tail.
+    public static func compilerErrors(_ output: String, limit: Int = 30) -> [String] {
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: true).map(String.init)
+        let interesting = lines.filter {
+            $0.contains("error:") || $0.contains("Error ") || $0.contains("undefined reference")
+                || $0.contains("ERROR:") || $0.contains("fatal:")
+        }
+        return Array((interesting.isEmpty ? lines : interesting).suffix(limit))
+    }
+
+    /// Copies the sources under `source` into `destination`, touching only files whose
+    /// content changed and removing sources that no longer exist. Build products are not copied.
+    func mirror(from source: URL, to destination: URL) throws {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(at: destination, withIntermediateDirectories: true)
+            var wanted = Set<String>()
+            guard let walker = fm.enumerator(atPath: source.path) else {
+                throw ZCError(.io, "cannot read \(source.path)")
+            }
+            for case let relative as String in walker where Self.isSource(relative) {
+                let from = source.appendingPathComponent(relative)
+                var isDirectory: ObjCBool = false
+                guard fm.fileExists(atPath: from.path, isDirectory: &isDirectory), !isDirectory.boolValue else { continue }
+                wanted.insert(relative)
+                let to = destination.appendingPathComponent(relative)
+                let data = try Data(contentsOf: from)
+                if (try? Data(contentsOf: to)) != data {
+                    try fm.createDirectory(at: to.deletingLastPathComponent(), withIntermediateDirectories: true)
+                    try data.write(to: to, options: .atomic)
+                }
+            }
+            if let existing = fm.enumerator(atPath: destination.path) {
+                for case let relative as String in existing where Self.isSource(relative) && !wanted.contains(relative) {
+                    var isDirectory: ObjCBool = false
+                    if fm.fileExists(atPath: destination.appendingPathComponent(relative).path, isDirectory: &isDirectory),
+                       !isDirectory.boolValue {
+                        try fm.removeItem(at: destination.appendingPathComponent(relative))
+                    }
+                }
+            }
+        } catch let error as ZCError {
+            throw error
+        } catch {
+            throw ZCError(.io, "cannot mirror \(source.path) into \(destination.path): \(error.localizedDescription)")
+        }
+    }
+
+    static func isSource(_ relative: String) -> Bool {
+        let name = (relative as NSString).lastPathComponent
+        guard !name.hasPrefix("."), !name.hasSuffix(".mod.c") else { return false }
+        return name == "Kbuild" || name == "Makefile" || name.hasSuffix(".c") || name.hasSuffix(".h")
+    }
+}

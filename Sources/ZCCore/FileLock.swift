@@ -1,0 +1,31 @@
+import Foundation
+
+/// An exclusive advisory lock on a file (flock), held until ``unlock()`` or deinit.
+/// Two zcbench processes fetching into one cache take turns instead of corrupting it.
+public final class FileLock {
+    private var fd: Int32
+
+    /// Blocks until the lock on `url` (created if needed) is held.
+    public init(_ url: URL) throws {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw ZCError(.cache, "cannot open lock file \(url.path): \(String(cString: strerror(errno)))")
+        }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw ZCError(.cache, "cannot lock \(url.path): \(message)")
+        }
+    }
+
+    public func unlock() {
+        guard fd >= 0 else { return }
+        flock(fd, LOCK_UN)
+        close(fd)
+        fd = -1
+    }
+
+    deinit { unlock() }
+}

@@ -1,0 +1,50 @@
+/// Reads a guest console log for signs that the kernel went wrong.
+public struct ConsoleLog: Sendable, Equatable {
+    public var text: String
+
+    public init(_ text: String) { self.text = text }
+
+    /// A line that marks the run as crashed, with the lines that follow it.
+    public struct Crash: Sendable, Equatable {
+        public var kind: String
+        public var line: String
+        public var excerpt: [String]
+    }
+
+    /// Console markers of a kernel in trouble, checked in this order.
+    static let markers: [(kind: String, pattern: String)] = [
+        ("panic", "Kernel panic - not syncing"),
+        ("BUG", "BUG:"),
+        ("Oops", "Oops:"),
+        ("general protection fault", "general protection fault"),
+        ("WARNING", "WARNING:"),
+        ("bad page", "Bad page state"),
+        ("lockdep", "possible circular locking dependency"),
+    ]
+
+    public var lines: [String] {
+        text.split(omittingEmptySubsequences: false) { $0 == "\n" || $0 == "\r\n" }
+            .map { String($0).replacingCR() }
+    }
+
+    /// The first crash marker in the log, with up to `context` lines from it on.
+    public func firstCrash(context: Int = 40) -> Crash? {
+        let all = lines
+        for (index, line) in all.enumerated() {
+            for marker in Self.markers where line.contains(marker.pattern) {
+                return Crash(kind: marker.kind, line: line,
+                             excerpt: Array(all[index..<min(all.count, index + context)]))
+            }
+        }
+        return nil
+    }
+
+    /// The last `count` non-empty lines, for a guest that never finished.
+    public func tail(_ count: Int = 20) -> [String] {
+        Array(lines.filter { !$0.isEmpty }.suffix(count))
+    }
+}
+
+extension String {
+    func replacingCR() -> String { filter { $0 != "\r" } }
+}

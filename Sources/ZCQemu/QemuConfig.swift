@@ -1,0 +1,99 @@
+import ZCCore
+
+/// How QEMU executes guest code.
+public enum Accelerator: String, Sendable, CaseIterable {
+    /// Software emulation: works everywhere, the default.
+    case tcg
+    /// Hardware virtualization, opt-in: this project's CI /dev/kvm cannot boot stock kernels.
+    case kvm
+}
+
+/// The kernel command line zcbench boots with: fixed safety parameters plus `zcbench.*`
+/// parameters read by the guest init (docs/guest-protocol.md).
+public struct KernelCommandLine: Sendable, Equatable, CustomStringConvertible {
+    /// Parameters every boot gets: console on the first serial port, a panic or Oops ends
+    /// the run at once (QEMU exits through -no-reboot), and IBT off because indirect calls
+    /// into sealed functions BUG() on Debian 6.12.
+    public static let base = ["console=ttyS0", "rdinit=/init", "panic=-1", "oops=panic", "ibt=off", "loglevel=4"]
+
+    /// `zcbench.<key>=<value>` parameters, in order.
+    public var parameters: [(key: String, value: String)]
+    /// Anything the user adds verbatim.
+    public var extra: [String]
+
+    public init(parameters: [(key: String, value: String)] = [], extra: [String] = []) {
+        self.parameters = parameters
+        self.extra = extra
+    }
+
+    public static func == (lhs: KernelCommandLine, rhs: KernelCommandLine) -> Bool {
+        lhs.description == rhs.description
+    }
+
+    public var description: String {
+        (Self.base + parameters.map { "zcbench.\($0.key)=\($0.value)" } + extra).joined(separator: " ")
+    }
+}
+
+/// Everything one QEMU boot needs, turned into an argument list by ``arguments``.
+public struct QemuConfig: Sendable, Equatable {
+    public var binary: String
+    public var accelerator: Accelerator
+    public var memoryMiB: Int
+    public var cpus: Int
+    public var kernel: String
+    public var initrd: String
+    public var commandLine: KernelCommandLine
+    /// Firmware image (`-bios`), nil for QEMU's default SeaBIOS.
+    public var firmware: String?
+    /// Where ttyS0 (the console) goes: a log file, or the terminal for `zcbench shell`.
+    public var console: Console
+    /// Where ttyS1 (KTAP results) goes; nil for none.
+    public var resultsFile: String?
+
+    public enum Console: Sendable, Equatable {
+        case file(String)
+        case terminal
+    }
+
+    public init(binary: String = "qemu-system-x86_64", accelerator: Accelerator = .tcg, memoryMiB: Int = 1024,
+                cpus: Int = 1, kernel: String, initrd: String, commandLine: KernelCommandLine,
+                firmware: String? = nil, console: Console, resultsFile: String?) {
+        self.binary = binary
+        self.accelerator = accelerator
+        self.memoryMiB = memoryMiB
+        self.cpus = cpus
+        self.kernel = kernel
+        self.initrd = initrd
+        self.commandLine = commandLine
+        self.firmware = firmware
+        self.console = console
+        self.resultsFile = resultsFile
+    }
+
+    /// The argument list: no default devices and no network device, no reboot (a guest
+    /// reboot or panic ends QEMU), no display, ttyS0 and ttyS1 as configured.
+    public var arguments: [String] {
+        var args = ["-nodefaults", "-no-reboot", "-display", "none", "-no-user-config"]
+        switch accelerator {
+        case .tcg: args += ["-accel", "tcg"]
+        case .kvm: args += ["-accel", "kvm", "-cpu", "host"]
+        }
+        args += ["-m", "\(memoryMiB)", "-smp", "\(cpus)"]
+        if let firmware { args += ["-bios", firmware] }
+        args += ["-kernel", kernel, "-initrd", initrd, "-append", commandLine.description]
+        switch console {
+        case .file(let path):
+            args += ["-chardev", "file,id=console,path=\(path)", "-serial", "chardev:console"]
+        case .terminal:
+            args += ["-chardev", "stdio,id=console,mux=on,signal=off", "-serial", "chardev:console",
+                     "-mon", "chardev=console,mode=readline"]
+        }
+        if let resultsFile {
+            args += ["-chardev", "file,id=results,path=\(resultsFile)", "-serial", "chardev:results"]
+        }
+        return args
+    }
+
+    public var command: Command { Command(binary, arguments) }
+}

@@ -1,0 +1,151 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * cgroup v2 helpers.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup_util.h"
+
+char *cg_name(char *buf, const char *name)
+{
+	snprintf(buf, PATH_MAX, "%s/%s", CG_ROOT, name);
+	return buf;
+}
+
+static void cg_path(char *buf, const char *cgroup, const char *control)
+{
+	snprintf(buf, PATH_MAX, "%s/%s", cgroup, control);
+}
+
+int cg_create(const char *cgroup)
+{
+	return mkdir(cgroup, 0755);
+}
+
+/*
+ * rmdir fails with EBUSY while exiting tasks are still being removed from
+ * the cgroup, so retry for a while like the selftests do.
+ */
+int cg_destroy(const char *cgroup)
+{
+	const struct timespec delay = { .tv_nsec = 10 * 1000 * 1000 };
+	int tries = 500;
+
+	while (rmdir(cgroup)) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno != EBUSY || !--tries)
+			return -1;
+		nanosleep(&delay, NULL);
+	}
+	return 0;
+}
+
+int cg_enter(const char *cgroup, pid_t pid)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%d", pid ? pid : getpid());
+	return cg_write(cgroup, "cgroup.procs", buf);
+}
+
+ssize_t cg_read(const char *cgroup, const char *control, char *buf,
+		size_t len)
+{
+	char path[PATH_MAX];
+	size_t off = 0;
+	ssize_t n = 0;
+	int fd;
+
+	if (!len) {
+		errno = EINVAL;
+		return -1;
+	}
+	cg_path(path, cgroup, control);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (off < len - 1) {
+		n = read(fd, buf + off, len - 1 - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += n;
+	}
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[off] = '\0';
+	return off;
+}
+
+int cg_write(const char *cgroup, const char *control, const char *buf)
+{
+	char path[PATH_MAX];
+	size_t len = strlen(buf);
+	ssize_t n;
+	int fd;
+
+	cg_path(path, cgroup, control);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = write(fd, buf, len);
+	if (n >= 0 && (size_t)n != len) {
+		n = -1;
+		errno = EIO;
+	}
+	if (close(fd) && n >= 0)
+		return -1;
+	return n < 0 ? -1 : 0;
+}
+
+static long parse_long(const char *s)
+{
+	char *end;
+	long val;
+
+	errno = 0;
+	val = strtol(s, &end, 10);
+	if (errno || end == s || (*end && *end != '\n')) {
+		errno = errno ? errno : EINVAL;
+		return -1;
+	}
+	return val;
+}
+
+long cg_read_long(const char *cgroup, const char *control)
+{
+	char buf[64];
+
+	if (cg_read(cgroup, control, buf, sizeof(buf)) < 0)
+		return -1;
+	return parse_long(buf);
+}
+
+long cg_read_key_long(const char *cgroup, const char *control,
+		      const char *key)
+{
+	size_t klen = strlen(key);
+	char buf[16384], *line, *save;
+
+	if (cg_read(cgroup, control, buf, sizeof(buf)) < 0)
+		return -1;
+
+	for (line = strtok_r(buf, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (!strncmp(line, key, klen) && line[klen] == ' ')
+			return parse_long(line + klen + 1);
+	}
+	errno = ENOENT;
+	return -1;
+}

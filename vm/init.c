@@ -1,0 +1,358 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zcbench guest init, PID 1 of the initramfs (docs/guest-protocol.md).
+ *
+ * Mounts the pseudo file systems, enables the memory controller, loads
+ * /lib/modules/zcpool.ko and then, by zcbench.mode:
+ *   run    runs /bin/zcrunner with the results port (ttyS1), kills it after
+ *          zcbench.runner_timeout_s, writes "# zcbench-exit <status>" to the
+ *          results port and powers off;
+ *   shell  runs /bin/sh on the console and powers off when it exits.
+ * PID 1 must never exit: on any error it reports on the console and powers
+ * off.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmdline.h"
+
+#define RESULTS_TTY			"/dev/ttyS1"
+#define RUNNER_PATH			"/bin/zcrunner"
+#define SHELL_PATH			"/bin/sh"
+#define MODULE_PATH			"/lib/modules/zcpool.ko"
+#define CGROUP_ROOT			"/sys/fs/cgroup"
+#define DEFAULT_RUNNER_TIMEOUT_S	600
+/* How long a killed runner may take to go away before init gives up. */
+#define KILL_GRACE_S			10
+
+static char *const child_env[] = {
+	"PATH=/bin:/sbin:/usr/bin:/usr/sbin",
+	"HOME=/",
+	"TERM=linux",
+	NULL,
+};
+
+/* A message on the console. */
+static void __attribute__((format(printf, 1, 2))) msg(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	dprintf(STDERR_FILENO, "zcbench-init: %s\n", buf);
+}
+
+static void __attribute__((noreturn)) power_off(void)
+{
+	sync();
+	reboot(RB_POWER_OFF);
+	msg("power off: %m");
+	for (;;)
+		pause();
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	msg("fatal: %s", buf);
+	power_off();
+}
+
+static void mount_fs(const char *type, const char *target,
+		     unsigned long flags)
+{
+	if (mkdir(target, 0755) && errno != EEXIST)
+		die("mkdir %s: %m", target);
+	if (mount(type, target, type, flags, NULL))
+		die("mount %s on %s: %m", type, target);
+}
+
+static void write_file(const char *path, const char *val)
+{
+	size_t len = strlen(val);
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open %s: %m", path);
+	if (write(fd, val, len) != (ssize_t)len)
+		die("write %s to %s: %m", val, path);
+	close(fd);
+}
+
+/* Give stdin/out/err the console if the kernel could not open it for us. */
+static void open_console(void)
+{
+	int fd;
+
+	if (fcntl(STDERR_FILENO, F_GETFD) >= 0)
+		return;
+	fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+/* The results port, raw: bytes go out exactly as written. */
+static int open_results(void)
+{
+	struct termios tio;
+	int fd;
+
+	fd = open(RESULTS_TTY, O_WRONLY | O_NOCTTY);
+	if (fd < 0)
+		die("open %s: %m", RESULTS_TTY);
+	if (tcgetattr(fd, &tio))
+		die("tcgetattr %s: %m", RESULTS_TTY);
+	cfmakeraw(&tio);
+	if (tcsetattr(fd, TCSANOW, &tio))
+		die("tcsetattr %s: %m", RESULTS_TTY);
+	return fd;
+}
+
+/* Returns 0 or the errno of loading the module. */
+static int load_module(const char *path)
+{
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = errno;
+	} else {
+		if (syscall(SYS_finit_module, fd, "", 0))
+			err = errno;
+		close(fd);
+	}
+	if (err)
+		msg("load %s: %s", path, strerror(err));
+	else
+		msg("loaded %s", path);
+	return err;
+}
+
+static long timespec_ms(const struct timespec *ts)
+{
+	return ts->tv_sec * 1000 + ts->tv_nsec / 1000000;
+}
+
+/*
+ * Wait for the runner, reaping every other child too (orphans come to PID 1).
+ * After timeout_s, kill the runner's process group. Returns the runner's
+ * wait status, or -1 if it did not go away even after SIGKILL.
+ */
+static int wait_runner(pid_t pid, long timeout_s, const sigset_t *sigchld)
+{
+	struct timespec now;
+	bool killed = false;
+	long deadline_ms;
+	int status;
+	pid_t w;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	deadline_ms = timespec_ms(&now) + timeout_s * 1000;
+	for (;;) {
+		struct timespec left;
+		long left_ms;
+
+		while ((w = waitpid(-1, &status, WNOHANG)) > 0) {
+			if (w == pid)
+				return status;
+		}
+		if (w < 0 && errno != EINTR)
+			die("waitpid: %m");
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left_ms = deadline_ms - timespec_ms(&now);
+		if (left_ms <= 0) {
+			if (killed)
+				return -1;
+			msg("%s still running after %ld s, killing it",
+			    RUNNER_PATH, timeout_s);
+			kill(-pid, SIGKILL);
+			killed = true;
+			deadline_ms = timespec_ms(&now) + KILL_GRACE_S * 1000;
+			continue;
+		}
+		left.tv_sec = left_ms / 1000;
+		left.tv_nsec = left_ms % 1000 * 1000000;
+		sigtimedwait(sigchld, NULL, &left);
+	}
+}
+
+/* Run zcrunner, report its exit status on the results port. */
+static void run_tests(int module_err)
+{
+	char fd_arg[16], err_arg[16];
+	sigset_t sigchld, oldmask;
+	int results, status, code;
+	long timeout_s;
+	pid_t pid;
+
+	timeout_s = cmdline_get_long("runner_timeout_s",
+				     DEFAULT_RUNNER_TIMEOUT_S);
+	if (timeout_s <= 0)
+		die("bad zcbench.runner_timeout_s");
+	results = open_results();
+
+	/* Blocked, SIGCHLD stays pending for sigtimedwait() even in PID 1. */
+	sigemptyset(&sigchld);
+	sigaddset(&sigchld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &sigchld, &oldmask);
+
+	snprintf(fd_arg, sizeof(fd_arg), "%d", results);
+	snprintf(err_arg, sizeof(err_arg), "%d", module_err);
+	pid = fork();
+	if (pid < 0)
+		die("fork: %m");
+	if (!pid) {
+		char *argv[] = { "zcrunner", "-o", fd_arg, "-m", err_arg, NULL };
+
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		setpgid(0, 0);
+		execve(RUNNER_PATH, argv, child_env);
+		msg("exec %s: %m", RUNNER_PATH);
+		_exit(127);
+	}
+	setpgid(pid, 0);
+
+	status = wait_runner(pid, timeout_s, &sigchld);
+	if (status < 0) {
+		msg("%s did not exit after SIGKILL", RUNNER_PATH);
+		code = 128 + SIGKILL;
+	} else if (WIFEXITED(status)) {
+		code = WEXITSTATUS(status);
+	} else {
+		code = 128 + WTERMSIG(status);
+	}
+	msg("%s exit status %d", RUNNER_PATH, code);
+
+	dprintf(results, "# zcbench-exit %d\n", code);
+	tcdrain(results);
+	fsync(results);
+	close(results);
+}
+
+/* The console's real tty, as busybox cttyhack finds it: /dev/console cannot
+ * be a controlling tty.
+ */
+static void console_tty(char *path, size_t len)
+{
+	char buf[48], *name;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, len, "/dev/console");
+	fd = open("/sys/class/tty/console/active", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	/* With several consoles, /dev/console is the last one. */
+	name = strrchr(buf, ' ');
+	name = name ? name + 1 : buf;
+	if (*name)
+		snprintf(path, len, "/dev/%s", name);
+}
+
+/* Run an interactive shell on the console, with job control. */
+static void run_shell(void)
+{
+	char tty[64];
+	int status;
+	pid_t pid;
+
+	console_tty(tty, sizeof(tty));
+	msg("shell mode on %s: 'zcrunner [scenario...]' runs scenarios, "
+	    "exit the shell to power off", tty);
+
+	pid = fork();
+	if (pid < 0)
+		die("fork: %m");
+	if (!pid) {
+		char *argv[] = { "sh", NULL };
+		int fd;
+
+		setsid();
+		fd = open(tty, O_RDWR);
+		if (fd < 0) {
+			msg("open %s: %m", tty);
+			_exit(127);
+		}
+		if (ioctl(fd, TIOCSCTTY, 0))
+			msg("%s: TIOCSCTTY: %m", tty);
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+		execve(SHELL_PATH, argv, child_env);
+		msg("exec %s: %m", SHELL_PATH);
+		_exit(127);
+	}
+
+	/* Reap orphans along the way until the shell itself exits. */
+	for (;;) {
+		pid_t w = waitpid(-1, &status, 0);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR)
+			die("waitpid: %m");
+	}
+}
+
+int main(void)
+{
+	char mode[16] = "run";
+	int module_err;
+
+	mount_fs("proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	mount_fs("sysfs", "/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	mount_fs("devtmpfs", "/dev", MS_NOSUID);
+	open_console();
+	mount_fs("cgroup2", CGROUP_ROOT, MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory");
+
+	cmdline_get("mode", mode, sizeof(mode));
+	if (strcmp(mode, "run") && strcmp(mode, "shell"))
+		die("unknown zcbench.mode=%s", mode);
+
+	module_err = load_module(MODULE_PATH);
+	if (!strcmp(mode, "run"))
+		run_tests(module_err);
+	else
+		run_shell();
+
+	power_off();
+}
