@@ -38,7 +38,7 @@ public struct GuestRun: Sendable {
     public var failure: String? {
         if let crash { return "the guest kernel reported a \(crash.kind): \(crash.line.trimmingCharacters(in: .whitespaces))" }
         if case .timedOut = exit.reason { return "the guest did not finish within the timeout; QEMU was stopped" }
-        if !results.isComplete { return "the guest's results end early (no result line or no exit status): it crashed or hung" }
+        if !results.isComplete || results.exitStatus == nil { return "the guest's results end early (no result line or no exit status): it crashed or hung" }
         return nil
     }
 
@@ -77,7 +77,7 @@ public struct GuestLauncher: Sendable {
             let bytes = try layout.build { path in [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
             try Data(bytes).write(to: url, options: .atomic)
         } catch let error as InitramfsError {
-            throw ZCError(.io, error.description + (error.cause.map { ": \($0)" } ?? ""))
+            throw ZCError(.io, error.description)
         } catch {
             throw ZCError(.io, "cannot write the initramfs \(url.path): \(error.localizedDescription)")
         }

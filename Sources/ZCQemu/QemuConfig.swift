@@ -14,7 +14,7 @@ public struct KernelCommandLine: Sendable, Equatable, CustomStringConvertible {
     /// Parameters every boot gets: console on the first serial port, a panic or Oops ends
     /// the run at once (QEMU exits through -no-reboot), and IBT off because indirect calls
     /// into sealed functions BUG() on Debian 6.12.
-    public static let base = ["console=ttyS0", "rdinit=/init", "panic=-1", "oops=panic", "ibt=off", "loglevel=4"]
+    public static let base = ["console=ttyS0", "rdinit=/init", "panic=-1", "oops=panic", "ibt=off", "loglevel=7"]
 
     /// `zcbench.<key>=<value>` parameters, in order.
     public var parameters: [(key: String, value: String)]
