@@ -112,7 +112,7 @@ public struct DoctorCommand: AsyncParsableCommand {
         let requirements = await Doctor(paths: bench.paths, runner: bench.runner).requirements()
         if json {
             let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
             printOut(String(decoding: try encoder.encode(requirements), as: UTF8.self))
         } else {
             for requirement in requirements {

@@ -34,6 +34,16 @@ public struct GuestRun: Sendable {
     /// The first panic, Oops, BUG or WARNING in the console, if any.
     public var crash: ConsoleLog.Crash?
 
+    public init(directory: URL, exit: QemuExit, console: ConsoleLog, results: KTAPDocument) {
+        self.directory = directory
+        consoleLog = directory.appendingPathComponent("console.log")
+        resultsFile = directory.appendingPathComponent("results.ktap")
+        self.exit = exit
+        self.console = console
+        self.results = results
+        crash = console.firstCrash()
+    }
+
     /// Why this run cannot be trusted, or nil when the guest finished cleanly.
     public var failure: String? {
         if let crash { return "the guest kernel reported a \(crash.kind): \(crash.line.trimmingCharacters(in: .whitespaces))" }
@@ -118,8 +128,7 @@ public struct GuestLauncher: Sendable {
             throw ZCError(.commandFailed, "QEMU exited with status \(status) before the guest printed anything",
                           details: exit.qemuOutput.split(separator: "\n").suffix(10).map(String.init))
         }
-        return GuestRun(directory: directory, consoleLog: consoleLog, resultsFile: resultsFile, exit: exit,
-                        console: console, results: KTAPDocument(parsing: ktap), crash: console.firstCrash())
+        return GuestRun(directory: directory, exit: exit, console: console, results: KTAPDocument(parsing: ktap))
     }
 
     /// Boots with the module loaded and an interactive shell on this terminal.

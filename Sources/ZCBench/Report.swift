@@ -42,7 +42,7 @@ public enum Reporter {
     /// JSON for one or more runs.
     public static func json(_ reports: [RunReport]) throws -> Data {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try encoder.encode(JSONDocument(schema: "zcbench/run/v1", runs: reports))
     }
 

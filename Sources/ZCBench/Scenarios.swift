@@ -7,6 +7,15 @@ public struct Metrics: Sendable, Equatable, Codable {
     public init(_ values: [String: Int64]) { self.values = values }
 
     public subscript(name: String) -> Int64? { values[name] }
+
+    public init(from decoder: any Decoder) throws {
+        values = try decoder.singleValueContainer().decode([String: Int64].self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(values)
+    }
 }
 
 /// The result of one scenario on one kernel: its guest checks, its properties against
@@ -32,7 +41,11 @@ public protocol Scenario: Sendable {
 
 /// Every scenario, by name.
 public enum ScenarioCatalog {
-    public static let all: [any Scenario] = [TCPZerocopyScenario()]
+    public static let all: [any Scenario] = [
+        TCPZerocopyScenario(),
+        GuestChecksScenario(name: "zcpool-device"),
+        GuestChecksScenario(name: "zcpool-variants"),
+    ]
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }
 
@@ -43,11 +56,30 @@ extension ScenarioReport {
     /// The checks for the guest's own KTAP cases: each must be `ok`.
     static func guestChecks(_ test: KTAPTest) -> [Check] {
         test.subtests.map { subtest in
-            let holds = subtest.result == .ok
+            var holds = subtest.result == .ok
+            if case .skip = subtest.directive { holds = false }
             let outcome: Outcome = subtest.result == .missing ? .crashed : Outcome.of(holds: holds, expected: .pass)
             return Check(property: subtest.name, expected: .pass, outcome: outcome,
                          measured: subtest.result == .ok ? "ok" : (subtest.result == .missing ? "no result" : "not ok"),
                          condition: "guest check", reason: "the workload itself must succeed")
         }
+    }
+}
+
+/// A scenario judged by its guest checks alone: every KTAP case must be `ok` (a SKIP
+/// counts as a failure: nothing is silently skipped). Its metrics are kept for reports.
+public struct GuestChecksScenario: Scenario {
+    public let name: String
+
+    public init(name: String) { self.name = name }
+
+    public func evaluate(_ test: KTAPTest) -> ScenarioReport {
+        var report = ScenarioReport(scenario: name, metrics: Metrics(test.metrics), checks: ScenarioReport.guestChecks(test))
+        if test.result == .missing {
+            report.problem = "the scenario did not finish (no KTAP result line)"
+        } else if report.checks.isEmpty {
+            report.problem = "the scenario reported no checks"
+        }
+        return report
     }
 }

@@ -68,11 +68,16 @@ public struct CommandRunner: Sendable {
                 output: .string(limit: outputLimit),
                 error: .combinedWithOutput
             )
+            if Task.isCancelled {
+                throw ZCError(.interrupted, "interrupted while running \(command.executable)")
+            }
             let status: Int32 = switch result.terminationStatus {
             case .exited(let code): code
             case .signaled(let signal): 128 + signal
             }
             return CommandResult(command: command, status: status, output: result.standardOutput)
+        } catch let error as ZCError {
+            throw error
         } catch is CancellationError {
             throw ZCError(.interrupted, "interrupted while running \(command.executable)")
         } catch let error as SubprocessError {

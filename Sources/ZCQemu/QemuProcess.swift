@@ -21,6 +21,12 @@ public struct QemuExit: Sendable, Equatable {
     public var wallTime: Duration
     /// What QEMU itself printed on stdout and stderr (not the guest).
     public var qemuOutput: String
+
+    public init(reason: Reason, wallTime: Duration, qemuOutput: String) {
+        self.reason = reason
+        self.wallTime = wallTime
+        self.qemuOutput = qemuOutput
+    }
 }
 
 /// The owner of one QEMU process: starts it in its own session, waits for it against a

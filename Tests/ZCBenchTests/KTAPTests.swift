@@ -2,11 +2,6 @@ import Foundation
 import Testing
 import ZCGuest
 
-private func fixture(_ name: String) throws -> String {
-    let url = try #require(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures"))
-    return try String(contentsOf: url, encoding: .utf8)
-}
-
 /// The example from docs/guest-protocol.md with the elided lines filled in.
 private let guestExample = """
     KTAP version 1

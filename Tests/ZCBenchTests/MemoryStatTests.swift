@@ -2,11 +2,6 @@ import Foundation
 import Testing
 import ZCGuest
 
-private func fixture(_ name: String) throws -> String {
-    let url = try #require(Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures"))
-    return try String(contentsOf: url, encoding: .utf8)
-}
-
 @Suite("cgroup memory files")
 struct MemoryStatTests {
     @Test("memory.stat captured from a cgroup v2 child in a Debian 6.12 guest")

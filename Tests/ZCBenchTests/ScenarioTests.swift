@@ -1,0 +1,143 @@
+import Foundation
+import Testing
+import ZCGuest
+import ZCQemu
+import ZCCore
+@testable import ZCBench
+
+/// A run judged from captured guest output, as `zcbench run` would judge it.
+func judge(ktap: String, console: String = "", reason: QemuExit.Reason = .exited(0),
+           scenarios: [any Scenario] = [TCPZerocopyScenario()]) -> RunReport {
+    let run = GuestRun(directory: URL(fileURLWithPath: "/tmp/zc-run"),
+                       exit: QemuExit(reason: reason, wallTime: .seconds(15), qemuOutput: ""),
+                       console: ConsoleLog(console), results: KTAPDocument(parsing: ktap))
+    return RunReport(run: run, scenarios: scenarios, kernel: "6.1.0-56-amd64", series: "6.1", options: BootOptions())
+}
+
+/// Replaces the value of one `# metric` line of a captured result.
+func withMetric(_ ktap: String, _ name: String, _ value: Int64) -> String {
+    ktap.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+        line.contains("# metric \(name)=") ? "    # metric \(name)=\(value)" : String(line)
+    }.joined(separator: "\n")
+}
+
+@Suite("tcp-zerocopy judged from real guest output")
+struct ScenarioTests {
+    @Test("stock 6.1 and 6.12: mapped, the hole seen, every expectation met",
+          arguments: ["guest-6.1.0-56-tcp-zerocopy.ktap", "guest-6.12.117-tcp-zerocopy.ktap"])
+    func stockKernel(_ name: String) throws {
+        let report = judge(ktap: try fixture(name))
+        #expect(report.passed)
+        #expect(report.problem == nil)
+        #expect(report.moduleLoad.outcome == .pass)
+        let scenario = try #require(report.scenarios.first)
+        let outcomes = Dictionary(uniqueKeysWithValues: scenario.checks.map { ($0.property, $0.outcome) })
+        #expect(outcomes == ["transfer": .pass, "payload-verified": .pass, "zerocopy-mapped": .pass,
+                             "mapped-charged": .xfail, "file-mapped-charged": .xfail])
+        #expect(scenario.metrics["mapped"]! + scenario.metrics["copied"]! == scenario.metrics["size"]!)
+    }
+
+    @Test("the 6.1 figures are the guest's numbers: 33538048 mapped, 81920 charged")
+    func figures() throws {
+        let scenario = try #require(judge(ktap: try fixture("guest-6.1.0-56-tcp-zerocopy.ktap")).scenarios.first)
+        let charged = try #require(scenario.checks.first { $0.property == "mapped-charged" })
+        #expect(charged.measured == "memory.current +80 KiB while 32.0 MiB mapped")
+        #expect(charged.condition.contains("256 KiB"))
+        #expect(Reporter.summary(scenario)?.contains("receiver cgroup charged 80 KiB while mapped") == true)
+    }
+
+    @Test("too little mapped fails the scenario")
+    func notMapped() throws {
+        var ktap = try fixture("guest-6.1.0-56-tcp-zerocopy.ktap")
+        ktap = withMetric(ktap, "mapped", 16 << 20)
+        let report = judge(ktap: ktap)
+        #expect(!report.passed)
+        #expect(report.scenarios[0].checks.first { $0.property == "zerocopy-mapped" }?.outcome == .fail)
+    }
+
+    @Test("a charge that covers the mapping is an unexpected pass: the hole was not seen")
+    func holeNotSeen() throws {
+        var ktap = try fixture("guest-6.1.0-56-tcp-zerocopy.ktap")
+        ktap = withMetric(ktap, "mapped.memory_current", 540672 + 33538048 - (256 << 10))
+        let report = judge(ktap: ktap)
+        #expect(!report.passed)
+        #expect(report.scenarios[0].checks.first { $0.property == "mapped-charged" }?.outcome == .xpass)
+        #expect(report.scenarios[0].checks.first { $0.property == "file-mapped-charged" }?.outcome == .xfail)
+    }
+
+    @Test("a missing metric is a problem, not a silent pass")
+    func missingMetric() throws {
+        let ktap = try fixture("guest-6.1.0-56-tcp-zerocopy.ktap").replacingOccurrences(of: "# metric nr_cpus=1\n", with: "")
+        let report = judge(ktap: ktap)
+        #expect(!report.passed)
+        #expect(report.scenarios[0].problem?.contains("nr_cpus") == true)
+    }
+
+    @Test("results cut off mid-scenario make the run crashed")
+    func truncated() throws {
+        let full = try fixture("guest-6.1.0-56-tcp-zerocopy.ktap")
+        let cut = String(full[..<full.range(of: "    ok 1 transfer")!.lowerBound])
+        let report = judge(ktap: cut, console: "[ 9.0] zcbench-init: still running\n", reason: .timedOut)
+        #expect(!report.passed)
+        #expect(report.problem?.contains("timeout") == true)
+        #expect(report.consoleExcerpt == ["[ 9.0] zcbench-init: still running"])
+        #expect(report.scenarios[0].problem != nil)
+    }
+
+    @Test("a panic on the console makes the run crashed even with complete results")
+    func panic() throws {
+        let report = judge(ktap: try fixture("guest-6.1.0-56-tcp-zerocopy.ktap"),
+                           console: try fixture("guest-6.1.0-56-panic-no-init.console.log"))
+        #expect(!report.passed)
+        #expect(report.problem?.contains("panic") == true)
+        #expect(report.consoleExcerpt.first?.contains("Kernel panic") == true)
+    }
+
+    @Test("no exit status line: the runner never finished")
+    func noExitLine() throws {
+        let ktap = try fixture("guest-6.1.0-56-tcp-zerocopy.ktap").replacingOccurrences(of: "# zcbench-exit 0\n", with: "")
+        #expect(judge(ktap: ktap).problem?.contains("exit status") == true)
+    }
+
+    @Test("a SKIP in a guest-judged scenario is a failure, not a silent pass")
+    func skipFails() {
+        let ktap = "KTAP version 1\n1..1\n    KTAP version 1\n    1..1\n    ok 1 thing # SKIP no device\nok 1 zcpool-device\n# zcbench-exit 0\n"
+        let report = judge(ktap: ktap, scenarios: [GuestChecksScenario(name: "zcpool-device")])
+        #expect(report.scenarios[0].checks.first?.outcome == .fail)
+    }
+
+    @Test("outcomes against expectations", arguments: [
+        (true, Expected.pass, Outcome.pass), (false, .pass, .fail), (false, .fail, .xfail), (true, .fail, .xpass),
+    ])
+    func outcome(_ holds: Bool, expected: Expected, outcome: Outcome) {
+        #expect(Outcome.of(holds: holds, expected: expected) == outcome)
+        #expect(outcome.matchesExpectation == (outcome == .pass || outcome == .xfail))
+    }
+
+    @Test("JSON carries every metric and check, and decodes back")
+    func json() throws {
+        let report = judge(ktap: try fixture("guest-6.12.117-tcp-zerocopy.ktap"))
+        let data = try Reporter.json([report])
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("\"schema\" : \"zcbench/run/v1\""))
+        #expect(text.contains("\"mapped.memory_current\" : 614400"))
+        struct Document: Decodable { var runs: [RunReport] }
+        let decoded = try JSONDecoder().decode(Document.self, from: data).runs
+        #expect(decoded == [report])
+    }
+
+    @Test("the table shows mapped against charged and the verdict")
+    func table() throws {
+        let text = Reporter.table([judge(ktap: try fixture("guest-6.12.117-tcp-zerocopy.ktap"))])
+        #expect(text.contains("XFAIL    tcp-zerocopy/mapped-charged"))
+        #expect(text.contains("verdict: every expectation holds"))
+    }
+
+    @Test("a typo in a scenario name suggests the nearest one")
+    func suggestion() {
+        #expect(nearest("tcp-zerocpy", in: ScenarioCatalog.names) == "tcp-zerocopy")
+        let error = #expect(throws: ZCError.self) { try scenarios(named: ["tcp-zerocpy"]) }
+        #expect(error?.code == .usage)
+        #expect(error?.message.contains("did you mean 'tcp-zerocopy'?") == true)
+    }
+}
