@@ -54,7 +54,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ZCVMTests",
-            dependencies: ["ZCCore", "ZCGuest", "ZCBench"]
+            dependencies: ["ZCCore", "ZCGuest", "ZCKernel", "ZCBuild", "ZCQemu", "ZCBench"]
         ),
     ]
 )

@@ -42,10 +42,10 @@ public struct Bench: Sendable {
         try await builder.build(release: kernel.release.name, headers: kernel.headers)
     }
 
-    /// A fresh directory for one boot's logs: `<output>/runs/<release>-<time>-<pid>`.
+    /// A fresh directory for one boot's logs: `<runs>/<release>-<time>-<pid>-<random>`.
     public func runDirectory(for kernel: KernelTarget) -> URL {
         let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
-        return paths.output.appendingPathComponent("runs/\(kernel.release.name)-\(stamp)-\(getpid())")
+        return paths.runs.appendingPathComponent("\(kernel.release.name)-\(stamp)-\(getpid())-\(UUID().uuidString.prefix(6).lowercased())")
     }
 
     /// Fetches, builds, boots once and judges `scenarios`.

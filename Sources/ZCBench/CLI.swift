@@ -218,7 +218,7 @@ public struct CheckCommand: AsyncParsableCommand {
         let bench = try makeBench()
         var reports: [RunReport] = []
         for series in list {
-            reports.append(try await bench.run(.series(series), scenarios: ScenarioCatalog.all, options: options))
+            reports.append(try await bench.run(.series(series), scenarios: ScenarioCatalog.check, options: options))
         }
         printOut(Reporter.table(reports))
         try writeJSON(reports, to: json)

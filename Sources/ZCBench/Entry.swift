@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import ZCCore
+
+/// The signal that stopped zcbench, 0 while none has.
+private let receivedSignal = Atomic<Int32>(0)
 
 /// Runs zcbench with `arguments` and exits: parses, runs the command in a task that SIGINT
 /// and SIGTERM cancel (every child process is torn down on cancellation), prints typed
@@ -24,7 +28,8 @@ public enum Entry {
                 return 0
             } catch let error as ZCError {
                 FileHandle.standardError.write(Data((error.description + "\n").utf8))
-                return error.exitStatus
+                let stoppedBy = receivedSignal.load(ordering: .relaxed)
+                return stoppedBy != 0 ? 128 + stoppedBy : error.exitStatus
             } catch let error as ExitCode {
                 return error.rawValue
             } catch {
@@ -41,6 +46,7 @@ public enum Entry {
                     exit(128 + number)
                 }
                 FileHandle.standardError.write(Data("zcbench: \(number == SIGINT ? "SIGINT" : "SIGTERM"): stopping children\n".utf8))
+                receivedSignal.store(number, ordering: .relaxed)
                 task.cancel()
             }
             source.resume()
@@ -48,6 +54,7 @@ public enum Entry {
         }
         let status = await task.value
         sources.forEach { $0.cancel() }
-        exit(task.isCancelled && status == 0 ? 130 : status)
+        let stoppedBy = receivedSignal.load(ordering: .relaxed)
+        exit(stoppedBy != 0 && status == 0 ? 128 + stoppedBy : status)
     }
 }

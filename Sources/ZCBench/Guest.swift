@@ -54,7 +54,9 @@ public struct GuestRun: Sendable {
 
     /// The console lines to show with ``failure``.
     public var failureExcerpt: [String] {
-        crash?.excerpt ?? console.tail(20)
+        if let crash { return crash.excerpt }
+        let tail = console.tail(20)
+        return tail.isEmpty ? ["(the console log is empty: the kernel printed nothing)"] : tail
     }
 }
 
@@ -118,8 +120,14 @@ public struct GuestLauncher: Sendable {
                                               results: resultsFile, scenarios: scenarios, shell: false),
                                timeout: options.timeout, logger: logger)
         try? Data(qemu.config.command.description.utf8).write(to: directory.appendingPathComponent("qemu.cmdline"))
-        let exit = try await progress.step("booting \(kernel.release) (\(options.accelerator.rawValue)) for \(scenarios.joined(separator: ", "))") {
-            try await qemu.run()
+        let exit: QemuExit
+        do {
+            exit = try await progress.step("booting \(kernel.release) (\(options.accelerator.rawValue)) for \(scenarios.joined(separator: ", "))") {
+                try await qemu.run()
+            }
+        } catch var error as ZCError {
+            error.details.append("console log and partial results kept in \(directory.path)")
+            throw error
         }
         try? FileManager.default.removeItem(at: initrd)
         let console = ConsoleLog((try? String(contentsOf: consoleLog, encoding: .utf8)) ?? "")

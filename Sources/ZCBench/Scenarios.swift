@@ -47,6 +47,9 @@ public enum ScenarioCatalog {
         GuestChecksScenario(name: "zcpool-variants"),
     ]
 
+    /// What `zcbench check` runs.
+    public static var check: [any Scenario] { all.filter { $0.name == "tcp-zerocopy" } }
+
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }
 
     public static var names: [String] { all.map(\.name) }

@@ -8,11 +8,14 @@ public struct Paths: Sendable, Equatable {
     public var repository: URL
     /// Build products and run scratch directories, `<repository>/out` unless overridden.
     public var output: URL
+    /// One directory per boot (console.log, results.ktap), `<output>/runs` unless overridden.
+    public var runs: URL
 
-    public init(cache: URL, repository: URL, output: URL) {
+    public init(cache: URL, repository: URL, output: URL, runs: URL? = nil) {
         self.cache = cache
         self.repository = repository
         self.output = output
+        self.runs = runs ?? output.appendingPathComponent("runs")
     }
 
     /// Paths from the environment: `XDG_CACHE_HOME`, `HOME`, `ZCBENCH_REPO` (else the

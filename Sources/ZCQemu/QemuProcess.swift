@@ -63,7 +63,9 @@ public struct QemuProcess: Sendable {
         let timeout = self.timeout
 
         enum Event: Sendable { case finished(Int32, String), deadline }
-        let event: Event = try await withThrowingTaskGroup(of: Event.self) { group in
+        let event: Event
+        do {
+          event = try await withThrowingTaskGroup(of: Event.self) { group in
             group.addTask {
                 let status: TerminationStatus
                 let output: String
@@ -92,6 +94,10 @@ public struct QemuProcess: Sendable {
             defer { group.cancelAll() }
             guard let first = try await group.next() else { return .deadline }
             return first
+          }
+        } catch {
+            if Task.isCancelled { throw ZCError(.interrupted, "interrupted: QEMU was stopped") }
+            throw ZCError(.commandFailed, "could not run \(binary): \(error)")
         }
         let wall = ContinuousClock.now - start
         if Task.isCancelled {
