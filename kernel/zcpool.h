@@ -4,12 +4,167 @@
  *
  * Include this header first in every zcpool source file: it sets the
  * "zcpool: " prefix of pr_*() messages.
+ *
+ * Areas and their files:
+ *   main.c   module entry points and parameters (variant, pool_pages)
+ *   dev.c    /dev/zcpool: queues (open files), mmap, ioctl dispatch
+ *   pool.c   the page pool: free list, pages out, recycling
+ *   rx.c     FEED, RECEIVE and read(): units, batches, per-variant charging
+ *   memcg.c  unexported memcg functions and the charge primitives
+ *   stats.c  page counters, STATS, debugfs
+ *
+ * Locking, outermost first: zcpool_dev_lock (queue count and variant),
+ * zcpool_queue.lock (one FEED/RECEIVE/read at a time per queue), the
+ * caller's mmap_lock, zcpool_pool.scan_lock (one recycle pass at a time),
+ * zcpool_pool.lock (spinlock: pool lists, page states, counters).
  */
 #ifndef _ZCPOOL_H
 #define _ZCPOOL_H
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
 #include "uapi/zcpool.h"
+
+struct mem_cgroup;
+struct page;
+struct vm_area_struct;
+
+/* Where a pool page is. */
+enum zcpool_page_state {
+	ZCPOOL_PAGE_FREE,	/* on the pool free list */
+	ZCPOOL_PAGE_QUEUED,	/* in a unit, not consumed */
+	ZCPOOL_PAGE_COPIED,	/* consumed by read(), its unit still alive */
+	ZCPOOL_PAGE_OUT,	/* mapped by RECEIVE, on the pool out list */
+};
+
+/* What a page's own charge is, and so how and when it is dropped. */
+enum zcpool_charge {
+	ZCPOOL_CHARGE_NONE,
+	/* memcg tag, no charge yet (v2 between insert and charge) */
+	ZCPOOL_CHARGE_TAG,
+	/* kmem API (objcg in memcg_data): dropped on recycle (pool-free, batch) */
+	ZCPOOL_CHARGE_KMEM,
+	/* raw page counter charge + memcg tag: dropped at last unmap (v1) */
+	ZCPOOL_CHARGE_RAW,
+	/* MEMCG_SOCK charge + memcg tag: dropped at last unmap (v2) */
+	ZCPOOL_CHARGE_SOCK_UNMAP,
+	/* the unit's MEMCG_SOCK charge, moved to the page: dropped on recycle (steal) */
+	ZCPOOL_CHARGE_SOCK,
+};
+
+struct zcpool_queue;
+struct zcpool_unit;
+
+/* Counters in pages, for a queue and for the pool; under zcpool_pool.lock. */
+struct zcpool_acct {
+	long queued, out, sock, charged;
+	long dbl, dbl_peak, under, under_peak;
+	u64 fed, received, copied, charge_failures, recycles;
+};
+
+/* One pool page; all fields but page under zcpool_pool.lock. */
+struct zcpool_page {
+	struct list_head node;		/* free or out list of the pool */
+	struct page *page;		/* the pool holds one reference */
+	struct zcpool_queue *q;		/* owner while the queue is open */
+	struct zcpool_unit *unit;	/* unit holding it, until the unit is freed */
+	struct mem_cgroup *memcg;	/* memcg of a TAG/RAW/SOCK* charge, css ref */
+	u64 seq;
+	u8 state;			/* enum zcpool_page_state */
+	u8 charge;			/* enum zcpool_charge */
+	bool sock;			/* its unit holds socket charge for it */
+	bool accountable;		/* its queue has a memcg: count under-charge */
+};
+
+/* An skb-like unit of FEED: pages consumed in order, charged as one. */
+struct zcpool_unit {
+	struct list_head node;		/* zcpool_queue.units */
+	unsigned int nr;		/* pages */
+	unsigned int head;		/* pages consumed */
+	unsigned int sock_pages;	/* pages the socket charge still covers */
+	struct zcpool_page *pages[];
+};
+
+/* A receive queue: one open file of /dev/zcpool. */
+struct zcpool_queue {
+	struct mutex lock;
+	u64 id;
+	enum zcpool_variant variant;	/* in force at open */
+	struct mem_cgroup *memcg;	/* opener's, as sk->sk_memcg; NULL: root */
+	struct list_head units;
+	unsigned long queued_pages;
+	u64 next_seq;
+	struct zcpool_acct acct;	/* under zcpool_pool.lock */
+};
+
+/* The page pool, one for the device. */
+struct zcpool_pool {
+	spinlock_t lock;
+	struct list_head free;
+	struct list_head out;
+	unsigned long total;		/* pages owned, on any list or in units */
+	unsigned long nr_free;
+	unsigned long max;		/* module parameter pool_pages */
+	struct zcpool_acct acct;
+	struct mutex scan_lock;
+	struct delayed_work work;
+};
+
+extern struct zcpool_pool zcpool_pool;
+extern unsigned int zcpool_recycle_ms;
+
+/* main.c */
+const char *zcpool_variant_name(enum zcpool_variant v);
+
+/* dev.c */
+int zcpool_dev_init(void);
+void zcpool_dev_exit(void);
+int zcpool_dev_set_variant(enum zcpool_variant v);
+enum zcpool_variant zcpool_dev_variant(void);
+bool zcpool_vma_is_queue(struct vm_area_struct *vma, struct zcpool_queue *q);
+
+/* pool.c */
+int zcpool_pool_init(unsigned long max);
+void zcpool_pool_exit(void);
+int zcpool_pool_set_max(unsigned long max);
+int zcpool_pool_get(struct list_head *list, unsigned long n);
+void zcpool_pool_put(struct zcpool_page *d);
+void zcpool_pool_recycle(struct zcpool_reclaim *r);
+void zcpool_pool_forget_queue(struct zcpool_queue *q);
+unsigned long zcpool_pool_mapped(struct zcpool_queue *q);
+
+/* rx.c */
+void zcpool_rx_queue_init(struct zcpool_queue *q);
+void zcpool_rx_queue_release(struct zcpool_queue *q);
+int zcpool_rx_feed(struct zcpool_queue *q, struct zcpool_feed *f);
+int zcpool_rx_receive(struct zcpool_queue *q, struct zcpool_receive *r);
+ssize_t zcpool_rx_read(struct zcpool_queue *q, char __user *buf,
+		       size_t count);
+
+/* memcg.c */
+int zcpool_memcg_init(void);
+struct mem_cgroup *zcpool_memcg_get_current(void);
+void zcpool_memcg_put(struct mem_cgroup *memcg);
+u64 zcpool_memcg_id(struct mem_cgroup *memcg);
+bool zcpool_memcg_sock_charge(struct mem_cgroup *memcg, unsigned int nr,
+			      bool nofail);
+void zcpool_memcg_sock_uncharge(struct mem_cgroup *memcg, unsigned int nr);
+int zcpool_memcg_charge_page(struct zcpool_page *d, enum zcpool_charge kind,
+			     struct mem_cgroup *memcg);
+void zcpool_memcg_uncharge_page(struct zcpool_page *d);
+bool zcpool_memcg_until_unmap(const struct zcpool_page *d);
+
+/* stats.c */
+int zcpool_stats_init(void);
+void zcpool_stats_exit(void);
+void zcpool_stats_page_del(struct zcpool_page *d);
+void zcpool_stats_page_add(struct zcpool_page *d);
+void zcpool_stats_fill(struct zcpool_queue *q, struct zcpool_stats *st);
 
 #endif /* _ZCPOOL_H */

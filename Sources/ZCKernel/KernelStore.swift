@@ -42,14 +42,21 @@ public struct KernelStore: Sendable {
 
     // MARK: Commands (values, unit-tested)
 
+    /// apt-cache with its binary cache kept at `pkgcache`. Debian's container images turn
+    /// that cache off (Dir::Cache::pkgcache ""), which makes every apt-cache call rebuild it
+    /// from the package lists (about a second); apt validates a kept cache against the lists.
+    public static func aptCache(_ arguments: [String], pkgcache: String?) -> Command {
+        Command("apt-cache", (pkgcache.map { ["-o", "Dir::Cache::pkgcache=\($0)"] } ?? []) + arguments)
+    }
+
     /// `apt-cache show` of the meta-package that names the current 6.1 release.
-    public static func showMetaPackage() -> Command {
-        Command("apt-cache", ["show", "--no-all-versions", "linux-image-amd64"])
+    public static func showMetaPackage(pkgcache: String? = nil) -> Command {
+        aptCache(["show", "--no-all-versions", "linux-image-amd64"], pkgcache: pkgcache)
     }
 
     /// `apt-cache pkgnames` of every 6.12 image package.
-    public static func list612() -> Command {
-        Command("apt-cache", ["pkgnames", "linux-image-6.12."])
+    public static func list612(pkgcache: String? = nil) -> Command {
+        aptCache(["pkgnames", "linux-image-6.12."], pkgcache: pkgcache)
     }
 
     public static func download(_ release: KernelRelease, into directory: String) -> Command {
@@ -69,9 +76,12 @@ public struct KernelStore: Sendable {
         Command("md5sum", ["--check", "--quiet", "--strict", "md5sums"], workingDirectory: entry)
     }
 
-    public static func showHeaders(_ release: KernelRelease) -> Command {
-        Command("apt-cache", ["show", "--no-all-versions", release.headersPackage])
+    public static func showHeaders(_ release: KernelRelease, pkgcache: String? = nil) -> Command {
+        aptCache(["show", "--no-all-versions", release.headersPackage], pkgcache: pkgcache)
     }
+
+    /// Where this store keeps apt's binary package cache.
+    var pkgcache: String { cache.appendingPathComponent("apt-pkgcache.bin").path }
 
     public static func installHeaders(_ release: KernelRelease, asRoot: Bool) -> Command {
         Command("apt-get", ["install", "-y", "-q", "--no-install-recommends", release.headersPackage],
@@ -82,16 +92,17 @@ public struct KernelStore: Sendable {
 
     /// The current Debian release of `series`, asked of apt-cache.
     public func resolve(_ series: KernelSeries) async throws -> KernelRelease {
+        try? FileManager.default.createDirectory(at: cache, withIntermediateDirectories: true)
         switch series {
         case .v6_1:
-            let result = try await runner.checked(Self.showMetaPackage(), code: .kernelResolution,
+            let result = try await runner.checked(Self.showMetaPackage(pkgcache: pkgcache), code: .kernelResolution,
                                                   what: "cannot resolve the 6.1 kernel (is apt-get update done?)")
             guard let release = AptParsing.metaPackageTarget(showOutput: result.output) else {
                 throw ZCError(.kernelResolution, "linux-image-amd64 names no linux-image-*-amd64 package; run apt-get update")
             }
             return release
         case .v6_12:
-            let result = try await runner.checked(Self.list612(), code: .kernelResolution)
+            let result = try await runner.checked(Self.list612(pkgcache: pkgcache), code: .kernelResolution)
             let names = result.output.split(separator: "\n").map(String.init)
             guard let release = AptParsing.newest612(packageNames: names) else {
                 throw ZCError(.kernelResolution, "no linux-image-6.12.*+deb12-amd64 package in the apt sources; enable bookworm-backports or bookworm-security and run apt-get update")
@@ -176,7 +187,7 @@ public struct KernelStore: Sendable {
 
     func ensureHeaders(_ release: KernelRelease) async throws {
         if headersInstalled(release) { return }
-        let show = try await runner.run(Self.showHeaders(release))
+        let show = try await runner.run(Self.showHeaders(release, pkgcache: pkgcache))
         guard show.status == 0 else {
             throw ZCError(.kernelResolution, "no headers package \(release.headersPackage) in the apt sources; run apt-get update, or pass --kernel BZIMAGE --headers DIR")
         }

@@ -59,6 +59,8 @@ struct KernelTests {
         #expect(KernelStore.installHeaders(release, asRoot: false).description
                 == "sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends linux-headers-6.1.0-56-amd64")
         #expect(KernelStore.verify(entry: "/c/e").description == "md5sum --check --quiet --strict md5sums")
+        #expect(KernelStore.showMetaPackage(pkgcache: "/c/apt.bin").description
+                == "apt-cache -o Dir::Cache::pkgcache=/c/apt.bin show --no-all-versions linux-image-amd64")
     }
 
     @Test("a user-built kernel needs a prepared kbuild tree")

@@ -46,204 +46,217 @@ struct VMFixture {
     }
 }
 
-@Suite("VM: real kernels under QEMU", .tags(.vm), .enabled(if: VMGate.enabled, VMGate.reason), .serialized)
-struct VMTests {
-    @Test("tcp-zerocopy maps the data and the receiver cgroup does not pay for it",
-          arguments: [KernelSeries.v6_1, .v6_12])
-    func tcpZerocopy(_ series: KernelSeries) async throws {
-        let fixture = try VMFixture("tcp-\(series.rawValue)")
-        let report = try await fixture.bench.run(.series(series), scenarios: [TCPZerocopyScenario()], options: BootOptions())
-        defer { fixture.finish(passed: report.passed) }
-        #expect(report.problem == nil, "\(report.consoleExcerpt.joined(separator: "\n"))")
-        #expect(report.moduleLoad.outcome == .pass)
-        #expect(report.guestExitStatus == 0)
-        let scenario = try #require(report.scenarios.first)
-        let m = scenario.metrics
-        let size = try #require(m["size"]), mapped = try #require(m["mapped"]), copied = try #require(m["copied"])
-        #expect(size == 32 << 20)
-        #expect(mapped + copied == size)
-        // Mapping happened: at least 80% of the bytes came through TCP_ZEROCOPY_RECEIVE.
-        #expect(Double(mapped) >= 0.8 * Double(size))
-        // The hole: while ~32 MiB are mapped, the receiver's memory.current grows by less than
-        // the 64-page x nr_cpus charge batch the kernel's own test_kmem.c tolerates.
-        let charged = try #require(m["mapped.memory_current"]) - (try #require(m["before.memory_current"]))
-        let tolerance = 64 * (try #require(m["nr_cpus"])) * (try #require(m["page_size"]))
-        #expect(charged < tolerance, "charged \(charged) B while \(mapped) B mapped")
-        #expect(try #require(m["mapped.file_mapped"]) - (try #require(m["before.file_mapped"])) < tolerance)
-        let outcomes = Dictionary(uniqueKeysWithValues: scenario.checks.map { ($0.property, $0.outcome) })
-        #expect(outcomes["mapped-charged"] == .xfail)
-        #expect(outcomes["file-mapped-charged"] == .xfail)
-        #expect(outcomes["zerocopy-mapped"] == .pass)
-        #expect(report.passed)
-    }
+/// Every VM test, one at a time: two TCG guests at once on two cores would skew timings and
+/// the settle windows.
+@Suite("VM", .tags(.vm), .enabled(if: VMGate.enabled, VMGate.reason), .serialized)
+struct VM {}
 
-    @Test("a guest that cannot finish in time is stopped and its last console lines are shown")
-    func timeout() async throws {
-        let fixture = try VMFixture("timeout")
-        var options = BootOptions()
-        // Long enough for the kernel to boot (about 5 s here), too short for the scenario.
-        options.timeout = .seconds(8)
-        let start = ContinuousClock.now
-        let report = try await fixture.bench.run(.series(.v6_1), scenarios: [TCPZerocopyScenario()], options: options)
-        defer { fixture.finish(passed: !report.passed) }
-        #expect(ContinuousClock.now - start < .seconds(30))
-        #expect(report.problem?.contains("did not finish within the timeout") == true)
-        #expect(report.consoleExcerpt.contains { $0.contains("zcbench-init") || $0.contains("[") })
-        #expect(!report.passed)
-        #expect(report.scenarios.first?.problem != nil)
-    }
-
-    @Test("a module that does not compile shows the compiler's error lines")
-    func brokenModule() async throws {
-        let fixture = try VMFixture("broken")
-        let fm = FileManager.default
-        let repository = fixture.scratch.appendingPathComponent("repo")
-        try fm.createDirectory(at: repository, withIntermediateDirectories: true)
-        try fm.copyItem(at: fixture.bench.paths.repository.appendingPathComponent("kernel"), to: repository.appendingPathComponent("kernel"))
-        try fm.createSymbolicLink(at: repository.appendingPathComponent("vm"), withDestinationURL: fixture.bench.paths.repository.appendingPathComponent("vm"))
-        let main = repository.appendingPathComponent("kernel/main.c")
-        try (try String(contentsOf: main, encoding: .utf8) + "\nstatic int zc_broken(void) { return zc_undeclared_identifier; }\n")
-            .write(to: main, atomically: true, encoding: .utf8)
-        let kernel = try await fixture.bench.kernel(.series(.v6_1))
-        let builder = Builder(repository: repository, output: fixture.scratch.appendingPathComponent("out"),
-                              runner: CommandRunner(), progress: StepProgress(enabled: false))
-        let error = await #expect(throws: ZCError.self) {
-            try await builder.build(release: kernel.release.name, headers: kernel.headers)
+extension VM {
+    @Suite("real kernels under QEMU")
+    struct VMTests {
+        @Test("tcp-zerocopy maps the data and the receiver cgroup does not pay for it",
+              arguments: [KernelSeries.v6_1, .v6_12])
+        func tcpZerocopy(_ series: KernelSeries) async throws {
+            let fixture = try VMFixture("tcp-\(series.rawValue)")
+            let report = try await fixture.bench.run(.series(series), scenarios: [TCPZerocopyScenario()], options: BootOptions())
+            defer { fixture.finish(passed: report.passed) }
+            #expect(report.problem == nil, "\(report.consoleExcerpt.joined(separator: "\n"))")
+            #expect(report.moduleLoad.outcome == .pass)
+            #expect(report.guestExitStatus == 0)
+            let scenario = try #require(report.scenarios.first)
+            let m = scenario.metrics
+            let size = try #require(m["size"]), mapped = try #require(m["mapped"]), copied = try #require(m["copied"])
+            #expect(size == 32 << 20)
+            #expect(mapped + copied == size)
+            // Mapping happened: at least 80% of the bytes came through TCP_ZEROCOPY_RECEIVE.
+            #expect(Double(mapped) >= 0.8 * Double(size))
+            // The hole: while ~32 MiB are mapped, the receiver's memory.current grows by less than
+            // the 64-page x nr_cpus charge batch the kernel's own test_kmem.c tolerates.
+            let charged = try #require(m["mapped.memory_current"]) - (try #require(m["before.memory_current"]))
+            let tolerance = 64 * (try #require(m["nr_cpus"])) * (try #require(m["page_size"]))
+            #expect(charged < tolerance, "charged \(charged) B while \(mapped) B mapped")
+            #expect(try #require(m["mapped.file_mapped"]) - (try #require(m["before.file_mapped"])) < tolerance)
+            let outcomes = Dictionary(uniqueKeysWithValues: scenario.checks.map { ($0.property, $0.outcome) })
+            #expect(outcomes["mapped-charged"] == .xfail)
+            #expect(outcomes["file-mapped-charged"] == .xfail)
+            #expect(outcomes["zerocopy-mapped"] == .pass)
+            #expect(report.passed)
         }
-        defer { fixture.finish(passed: error != nil) }
-        #expect(error?.code == .buildFailed)
-        #expect(error?.details.contains { $0.contains("main.c") && $0.contains("error:") && $0.contains("zc_undeclared_identifier") } == true)
-    }
 
-    @Test("a module built against other headers is refused, naming both releases")
-    func vermagicMismatch() async throws {
-        let fixture = try VMFixture("vermagic")
-        defer { fixture.finish(passed: true) }
-        let other = try await fixture.bench.kernel(.series(.v6_12))
-        let target = try await fixture.bench.kernel(.series(.v6_1))
-        let builder = Builder(repository: fixture.bench.paths.repository, output: fixture.scratch.appendingPathComponent("out"),
-                              runner: CommandRunner(), progress: StepProgress(enabled: false))
-        let error = await #expect(throws: ZCError.self) {
-            try await builder.build(release: target.release.name, headers: other.headers)
+        @Test("a guest that cannot finish in time is stopped and its last console lines are shown")
+        func timeout() async throws {
+            let fixture = try VMFixture("timeout")
+            var options = BootOptions()
+            // Long enough for the kernel to boot (about 5 s here), too short for the scenario.
+            options.timeout = .seconds(8)
+            let start = ContinuousClock.now
+            let report = try await fixture.bench.run(.series(.v6_1), scenarios: [TCPZerocopyScenario()], options: options)
+            defer { fixture.finish(passed: !report.passed) }
+            #expect(ContinuousClock.now - start < .seconds(30))
+            #expect(report.problem?.contains("did not finish within the timeout") == true)
+            #expect(report.consoleExcerpt.contains { $0.contains("zcbench-init") || $0.contains("[") })
+            #expect(!report.passed)
+            #expect(report.scenarios.first?.problem != nil)
         }
-        #expect(error?.code == .vermagicMismatch)
-        #expect(error?.message.contains(other.release.name) == true)
-        #expect(error?.message.contains("'\(target.release.name)'") == true)
-    }
 
-    @Test("an unchanged module is not rebuilt")
-    func noRebuild() async throws {
-        let fixture = try VMFixture("rebuild")
-        defer { fixture.finish(passed: true) }
-        let kernel = try await fixture.bench.kernel(.series(.v6_1))
-        let first = try await fixture.bench.build(kernel)
-        let stamp = { (path: String) in try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date }
-        let before = (try stamp(first.module), try stamp(first.runner))
-        let second = try await fixture.bench.build(kernel)
-        #expect(try stamp(second.module) == before.0)
-        #expect(try stamp(second.runner) == before.1)
-        let info = try Modinfo.read(path: second.module)
-        #expect(info["vermagic"]?.hasPrefix(kernel.release.name + " ") == true)
-        #expect(info["license"] == "GPL")
-    }
-
-    @Test("a release with no headers package is a clear error")
-    func noHeaders() async throws {
-        let fixture = try VMFixture("headers")
-        defer { fixture.finish(passed: true) }
-        let error = await #expect(throws: ZCError.self) {
-            try await fixture.bench.store.ensureHeaders(KernelRelease("6.1.0-999-amd64"))
+        @Test("a module that does not compile shows the compiler's error lines")
+        func brokenModule() async throws {
+            let fixture = try VMFixture("broken")
+            let fm = FileManager.default
+            let repository = fixture.scratch.appendingPathComponent("repo")
+            try fm.createDirectory(at: repository, withIntermediateDirectories: true)
+            try fm.copyItem(at: fixture.bench.paths.repository.appendingPathComponent("kernel"), to: repository.appendingPathComponent("kernel"))
+            try fm.createSymbolicLink(at: repository.appendingPathComponent("vm"), withDestinationURL: fixture.bench.paths.repository.appendingPathComponent("vm"))
+            let main = repository.appendingPathComponent("kernel/main.c")
+            try (try String(contentsOf: main, encoding: .utf8) + "\nstatic int zc_broken(void) { return zc_undeclared_identifier; }\n")
+                .write(to: main, atomically: true, encoding: .utf8)
+            let kernel = try await fixture.bench.kernel(.series(.v6_1))
+            let builder = Builder(repository: repository, output: fixture.scratch.appendingPathComponent("out"),
+                                  runner: CommandRunner(), progress: StepProgress(enabled: false))
+            let error = await #expect(throws: ZCError.self) {
+                try await builder.build(release: kernel.release.name, headers: kernel.headers)
+            }
+            defer { fixture.finish(passed: error != nil) }
+            #expect(error?.code == .buildFailed)
+            #expect(error?.details.contains { $0.contains("main.c") && $0.contains("error:") && $0.contains("zc_undeclared_identifier") } == true)
         }
-        #expect(error?.code == .kernelResolution)
-        #expect(error?.message.contains("no headers package linux-headers-6.1.0-999-amd64") == true)
-    }
 
-    @Test("a corrupted cache entry is fetched again")
-    func corruptedCache() async throws {
-        let fixture = try VMFixture("cache")
-        defer { fixture.finish(passed: true) }
-        let store = KernelStore(cache: fixture.scratch.appendingPathComponent("cache"), runner: CommandRunner(),
-                                progress: StepProgress(enabled: false), logger: Logger(label: "test"))
-        let target = try await store.fetch(.v6_1)
-        #expect(try await store.isCached(target.release))
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: target.vmlinuz))
-        try handle.seek(toOffset: 4096)
-        try handle.write(contentsOf: Data("corrupted".utf8))
-        try handle.close()
-        #expect(try await !store.isCached(target.release))
-        let again = try await store.current(.v6_1)
-        #expect(again == target)
-        #expect(try await store.isCached(target.release))
-    }
-}
-
-@Suite("VM: the zcbench command", .tags(.vm), .enabled(if: VMGate.enabled, VMGate.reason), .serialized)
-struct CLITests {
-    static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent(".build/debug/zcbench").path
-
-    func zcbench(_ arguments: [String]) async throws -> CommandResult {
-        try await CommandRunner().run(Command(Self.binary, arguments))
-    }
-
-    @Test("bad input: one line, the right exit status", arguments: [
-        (["run", "--scenario", "tcp-zerocpy"], "did you mean 'tcp-zerocopy'?"),
-        (["kernel", "fetch", "--series", "6.3"], "unknown kernel series '6.3'"),
-        (["run", "--scenario", "tcp-zerocopy", "--accel", "hvf"], "unknown accelerator 'hvf'"),
-        (["run", "--scenario", "tcp-zerocopy", "--kernel", "/nonexistent"], "--kernel and --headers go together"),
-        (["check", "--series", "7"], "unknown kernel series '7'"),
-    ])
-    func badInput(_ arguments: [String], message: String) async throws {
-        let result = try await zcbench(arguments)
-        #expect(result.status == 2)
-        #expect(result.output.contains(message), "\(result.output)")
-        #expect(!result.output.contains("Fatal error"))
-    }
-
-    @Test("doctor finds everything make test provisioned")
-    func doctor() async throws {
-        let result = try await zcbench(["doctor"])
-        #expect(result.status == 0, "\(result.output)")
-        #expect(!result.output.contains("MISSING"))
-    }
-}
-
-@Suite("VM: signals", .tags(.vm), .enabled(if: VMGate.enabled, VMGate.reason), .serialized)
-struct SignalTests {
-    @Test("SIGINT or SIGTERM during a boot leaves no QEMU behind and keeps the console log",
-          arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
-    func interrupted(_ signal: Int32, status: Int32) async throws {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("zcbench-signal-\(signal)-\(getpid())")
-        try? FileManager.default.removeItem(at: scratch)
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CLITests.binary)
-        process.arguments = ["run", "--scenario", "tcp-zerocopy"]
-        process.currentDirectoryURL = URL(fileURLWithPath: CLITests.binary).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        process.environment = ProcessInfo.processInfo.environment.merging(["ZCBENCH_OUT": scratch.path]) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        // Wait until QEMU runs with this scratch directory, then signal zcbench.
-        let qemuRunning = { () async throws -> Bool in
-            try await CommandRunner().run(Command("pgrep", ["-f", "qemu-system-x86_64.*\(scratch.path)"])).status == 0
+        @Test("a module built against other headers is refused, naming both releases")
+        func vermagicMismatch() async throws {
+            let fixture = try VMFixture("vermagic")
+            defer { fixture.finish(passed: true) }
+            let other = try await fixture.bench.kernel(.series(.v6_12))
+            let target = try await fixture.bench.kernel(.series(.v6_1))
+            let builder = Builder(repository: fixture.bench.paths.repository, output: fixture.scratch.appendingPathComponent("out"),
+                                  runner: CommandRunner(), progress: StepProgress(enabled: false))
+            let error = await #expect(throws: ZCError.self) {
+                try await builder.build(release: target.release.name, headers: other.headers)
+            }
+            #expect(error?.code == .vermagicMismatch)
+            #expect(error?.message.contains(other.release.name) == true)
+            #expect(error?.message.contains("'\(target.release.name)'") == true)
         }
-        let deadline = ContinuousClock.now + .seconds(120)
-        while try await !qemuRunning(), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(200))
+
+        @Test("an unchanged module is not rebuilt")
+        func noRebuild() async throws {
+            let fixture = try VMFixture("rebuild")
+            defer { fixture.finish(passed: true) }
+            let kernel = try await fixture.bench.kernel(.series(.v6_1))
+            let first = try await fixture.bench.build(kernel)
+            let stamp = { (path: String) in try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date }
+            let before = (try stamp(first.module), try stamp(first.runner))
+            let second = try await fixture.bench.build(kernel)
+            #expect(try stamp(second.module) == before.0)
+            #expect(try stamp(second.runner) == before.1)
+            let info = try Modinfo.read(path: second.module)
+            #expect(info["vermagic"]?.hasPrefix(kernel.release.name + " ") == true)
+            #expect(info["license"] == "GPL")
         }
-        #expect(try await qemuRunning(), "QEMU never started")
-        kill(process.processIdentifier, signal)
-        process.waitUntilExit()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == status, "\(text)")
-        #expect(try await !qemuRunning(), "QEMU outlived zcbench")
-        #expect(text.contains("console log and partial results kept in"))
-        let runs = try FileManager.default.contentsOfDirectory(atPath: scratch.appendingPathComponent("runs").path)
-        #expect(runs.count == 1)
-        #expect(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("runs/\(runs[0])/console.log").path))
-        try? FileManager.default.removeItem(at: scratch)
+
+        @Test("a release with no headers package is a clear error")
+        func noHeaders() async throws {
+            let fixture = try VMFixture("headers")
+            defer { fixture.finish(passed: true) }
+            let error = await #expect(throws: ZCError.self) {
+                try await fixture.bench.store.ensureHeaders(KernelRelease("6.1.0-999-amd64"))
+            }
+            #expect(error?.code == .kernelResolution)
+            #expect(error?.message.contains("no headers package linux-headers-6.1.0-999-amd64") == true)
+        }
+
+        @Test("a corrupted cache entry is fetched again")
+        func corruptedCache() async throws {
+            let fixture = try VMFixture("cache")
+            defer { fixture.finish(passed: true) }
+            let store = KernelStore(cache: fixture.scratch.appendingPathComponent("cache"), runner: CommandRunner(),
+                                    progress: StepProgress(enabled: false), logger: Logger(label: "test"))
+            let target = try await store.fetch(.v6_1)
+            #expect(try await store.isCached(target.release))
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: target.vmlinuz))
+            try handle.seek(toOffset: 4096)
+            try handle.write(contentsOf: Data("corrupted".utf8))
+            try handle.close()
+            #expect(try await !store.isCached(target.release))
+            let again = try await store.current(.v6_1)
+            #expect(again == target)
+            #expect(try await store.isCached(target.release))
+        }
+    }
+
+    @Suite("the zcbench command")
+    struct CLITests {
+        static let binary = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/zcbench").path
+
+        func zcbench(_ arguments: [String]) async throws -> CommandResult {
+            try await CommandRunner().run(Command(Self.binary, arguments))
+        }
+
+        @Test("bad input: one line, the right exit status", arguments: [
+            (["run", "--scenario", "tcp-zerocpy"], "did you mean 'tcp-zerocopy'?"),
+            (["kernel", "fetch", "--series", "6.3"], "unknown kernel series '6.3'"),
+            (["run", "--scenario", "tcp-zerocopy", "--accel", "hvf"], "unknown accelerator 'hvf'"),
+            (["run", "--scenario", "tcp-zerocopy", "--kernel", "/nonexistent"], "--kernel and --headers go together"),
+            (["check", "--series", "7"], "unknown kernel series '7'"),
+        ])
+        func badInput(_ arguments: [String], message: String) async throws {
+            let result = try await zcbench(arguments)
+            #expect(result.status == 2)
+            #expect(result.output.contains(message), "\(result.output)")
+            #expect(!result.output.contains("Fatal error"))
+        }
+
+        @Test("doctor finds everything make test provisioned")
+        func doctor() async throws {
+            let result = try await zcbench(["doctor"])
+            #expect(result.status == 0, "\(result.output)")
+            #expect(!result.output.contains("MISSING"))
+        }
+    }
+
+    @Suite("signals")
+    struct SignalTests {
+        @Test("SIGINT or SIGTERM during a boot leaves no QEMU behind and keeps the console log",
+              arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
+        func interrupted(_ signal: Int32, status: Int32) async throws {
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("zcbench-signal-\(signal)-\(getpid())")
+            try? FileManager.default.removeItem(at: scratch)
+            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CLITests.binary)
+            process.arguments = ["run", "--scenario", "tcp-zerocopy"]
+            process.currentDirectoryURL = URL(fileURLWithPath: CLITests.binary).deletingLastPathComponent()
+                .deletingLastPathComponent().deletingLastPathComponent()
+            process.environment = ProcessInfo.processInfo.environment.merging(["ZCBENCH_OUT": scratch.path]) { $1 }
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            // Wait until QEMU runs with this scratch directory and the guest has printed, then
+            // signal zcbench.
+            let qemuRunning = { () async throws -> Bool in
+                try await CommandRunner().run(Command("pgrep", ["-f", "qemu-system-x86_64.*\(scratch.path)"])).status == 0
+            }
+            let consolePrinted = { () -> Bool in
+                let runs = scratch.appendingPathComponent("runs")
+                let logs = (try? FileManager.default.contentsOfDirectory(atPath: runs.path)) ?? []
+                return logs.contains { (try? FileManager.default.attributesOfItem(atPath: runs.path + "/\($0)/console.log")[.size] as? Int) ?? 0 > 0 }
+            }
+            let deadline = ContinuousClock.now + .seconds(120)
+            while !consolePrinted(), ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect(try await qemuRunning(), "QEMU is not running")
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationStatus == status, "\(text)")
+            #expect(try await !qemuRunning(), "QEMU outlived zcbench")
+            #expect(text.contains("console log and partial results kept in"))
+            let runs = try FileManager.default.contentsOfDirectory(atPath: scratch.appendingPathComponent("runs").path)
+            #expect(runs.count == 1)
+            #expect(FileManager.default.fileExists(atPath: scratch.appendingPathComponent("runs/\(runs[0])/console.log").path))
+            try? FileManager.default.removeItem(at: scratch)
+        }
     }
 }
