@@ -1,0 +1,597 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zcpool receive path: FEED (the NIC fills pages and queues them in
+ * skb-like units, charged as socket memory), RECEIVE (modelled on
+ * tcp_zerocopy_receive()) and read() (the copy fallback).
+ *
+ * RECEIVE maps queued pages in batches of ZCPOOL_BATCH_PAGES with
+ * vm_insert_pages(). Per variant (kernel/README.md):
+ *
+ *   variant      before insert          after the batch        page charge dropped
+ *   unaccounted  -                      -                      -
+ *   v1           raw charge + tag       -                      last unmap
+ *   v2           tag                    release sock, then     last unmap
+ *                                       NOFAIL MEMCG_SOCK
+ *   pool-free    kmem charge            -                      recycling
+ *   batch        kmem charge            release sock           recycling
+ *   steal        move sock charge       -                      recycling
+ *                to the page + tag
+ *
+ * Whatever is left of a unit's socket charge is released when the unit is
+ * fully consumed, at the end of the RECEIVE call: where TCP frees consumed
+ * skbs (tcp_recv_skb() after the last batch). Pages that were charged but
+ * not inserted are uncharged again and stay queued, as
+ * tcp_zerocopy_vm_insert_batch() unrolls a partial insert.
+ *
+ * Differences from tcp_zerocopy_receive(): a batch may span units (the
+ * per-page state allows unrolling across them); a busy PTE is not zapped
+ * (zap_page_range_single() is not exported) but stops the call with EBUSY;
+ * the skip hint is the rest of the unit at the head of the queue.
+ */
+#include "zcpool.h"
+
+#include <linux/highmem.h>
+#include <linux/mm.h>
+#include <linux/mmap_lock.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+/* One RECEIVE call. */
+struct zcpool_rx {
+	struct zcpool_queue *q;
+	struct vm_area_struct *vma;
+	struct mem_cgroup *rx_memcg;	/* receiving task's, for v1 and v2 */
+	unsigned long address;		/* where the next page goes */
+	unsigned long left;		/* pages still wanted */
+	struct list_head consumed;	/* fully consumed units */
+	unsigned int nr;		/* pages in the batch */
+	struct zcpool_page *batch[ZCPOOL_BATCH_PAGES];
+	struct page *pages[ZCPOOL_BATCH_PAGES];
+};
+
+/**
+ * zcpool_rx_queue_init() - set up the receive side of a new queue
+ * @q: the queue
+ */
+void zcpool_rx_queue_init(struct zcpool_queue *q)
+{
+	mutex_init(&q->lock);
+	INIT_LIST_HEAD(&q->units);
+}
+
+static void zcpool_fill(struct zcpool_page *d, u64 qid, u64 pattern)
+{
+	u64 base = zcpool_payload_base(qid, d->seq, pattern);
+	__le64 *w = kmap_local_page(d->page);
+	unsigned int i;
+
+	for (i = 0; i < ZCPOOL_HDR_WORDS; i++)
+		w[i] = cpu_to_le64(zcpool_payload_word(qid, d->seq, pattern, i));
+	for (; i < PAGE_SIZE / sizeof(*w); i++)
+		w[i] = cpu_to_le64(base + i * ZCPOOL_PAYLOAD_STEP);
+	kunmap_local(w);
+}
+
+/*
+ * Free a unit: release what is left of its socket charge and give back its
+ * pages that are not out (copied, or never consumed).
+ */
+static void zcpool_unit_release(struct zcpool_queue *q, struct zcpool_unit *u)
+{
+	unsigned int i;
+
+	spin_lock(&zcpool_pool.lock);
+	for (i = 0; i < u->nr; i++) {
+		struct zcpool_page *d = u->pages[i];
+
+		zcpool_stats_page_del(d);
+		d->sock = false;
+		d->unit = NULL;
+		zcpool_stats_page_add(d);
+	}
+	spin_unlock(&zcpool_pool.lock);
+	zcpool_memcg_sock_uncharge(q->memcg, u->sock_pages);
+
+	for (i = 0; i < u->nr; i++) {
+		if (u->pages[i]->state != ZCPOOL_PAGE_OUT)
+			zcpool_pool_put(u->pages[i]);
+	}
+	list_del(&u->node);
+	kfree(u);
+}
+
+/**
+ * zcpool_rx_queue_release() - drop everything still queued
+ * @q: the queue, no longer used by anyone
+ */
+void zcpool_rx_queue_release(struct zcpool_queue *q)
+{
+	struct zcpool_unit *u, *tmp;
+
+	list_for_each_entry_safe(u, tmp, &q->units, node)
+		zcpool_unit_release(q, u);
+	q->queued_pages = 0;
+	zcpool_pool_forget_queue(q);
+}
+
+static int zcpool_feed_check(struct zcpool_feed *f)
+{
+	if (f->flags || !f->bytes || f->bytes > ZCPOOL_MAX_IO_BYTES ||
+	    f->bytes & ~PAGE_MASK || f->unit_pages > ZCPOOL_MAX_UNIT_PAGES)
+		return -EINVAL;
+	if (!f->unit_pages)
+		f->unit_pages = ZCPOOL_UNIT_PAGES;
+	return 0;
+}
+
+/**
+ * zcpool_rx_feed() - FEED: fill pool pages and queue them
+ * @q: the queue
+ * @f: the request; first_seq and queued_bytes are filled in
+ *
+ * Return: 0, -EINVAL for a bad request, -ENOBUFS if the pool is exhausted,
+ * -ENOMEM if the socket charge or a unit allocation fails. Nothing is
+ * queued on error.
+ */
+int zcpool_rx_feed(struct zcpool_queue *q, struct zcpool_feed *f)
+{
+	struct zcpool_unit *u, *utmp;
+	struct zcpool_page *d, *tmp;
+	unsigned long n, left, k, i;
+	LIST_HEAD(pages);
+	LIST_HEAD(units);
+	int ret;
+
+	ret = zcpool_feed_check(f);
+	if (ret)
+		return ret;
+	n = f->bytes >> PAGE_SHIFT;
+
+	mutex_lock(&q->lock);
+	ret = zcpool_pool_get(&pages, n);
+	if (ret)
+		goto err_unlock;
+	for (left = n; left; left -= k) {
+		k = min_t(unsigned long, left, f->unit_pages);
+		u = kzalloc(struct_size(u, pages, k), GFP_KERNEL);
+		if (!u) {
+			ret = -ENOMEM;
+			goto err_free_units;
+		}
+		u->nr = k;
+		u->sock_pages = q->memcg ? k : 0;
+		list_add_tail(&u->node, &units);
+	}
+	if (!zcpool_memcg_sock_charge(q->memcg, n, false)) {
+		ret = -ENOMEM;
+		goto err_free_units;
+	}
+
+	f->first_seq = q->next_seq;
+	list_for_each_entry(u, &units, node) {
+		for (i = 0; i < u->nr; i++) {
+			d = list_first_entry(&pages, struct zcpool_page, node);
+			list_del_init(&d->node);
+			d->seq = q->next_seq++;
+			zcpool_fill(d, q->id, f->pattern);
+			u->pages[i] = d;
+		}
+	}
+
+	spin_lock(&zcpool_pool.lock);
+	list_for_each_entry(u, &units, node) {
+		for (i = 0; i < u->nr; i++) {
+			d = u->pages[i];
+			d->state = ZCPOOL_PAGE_QUEUED;
+			d->q = q;
+			d->unit = u;
+			d->sock = q->memcg;
+			d->accountable = q->memcg;
+			zcpool_stats_page_add(d);
+		}
+	}
+	q->acct.fed += n;
+	zcpool_pool.acct.fed += n;
+	spin_unlock(&zcpool_pool.lock);
+
+	list_splice_tail(&units, &q->units);
+	q->queued_pages += n;
+	f->queued_bytes = (u64)q->queued_pages << PAGE_SHIFT;
+	mutex_unlock(&q->lock);
+	return 0;
+
+err_free_units:
+	list_for_each_entry_safe(u, utmp, &units, node)
+		kfree(u);
+	list_for_each_entry_safe(d, tmp, &pages, node) {
+		list_del_init(&d->node);
+		zcpool_pool_put(d);
+	}
+err_unlock:
+	mutex_unlock(&q->lock);
+	return ret;
+}
+
+/* Take the pages of a batch out of the counters, or put them back. */
+static void zcpool_batch_acct(struct zcpool_rx *rx, unsigned int from,
+			      unsigned int to, bool add)
+{
+	unsigned int i;
+
+	spin_lock(&zcpool_pool.lock);
+	for (i = from; i < to; i++) {
+		if (add)
+			zcpool_stats_page_add(rx->batch[i]);
+		else
+			zcpool_stats_page_del(rx->batch[i]);
+	}
+	spin_unlock(&zcpool_pool.lock);
+}
+
+/* Collect the next batch from the head of the queue, at most rx->left. */
+static void zcpool_batch_collect(struct zcpool_rx *rx)
+{
+	struct zcpool_unit *u;
+	unsigned int i;
+
+	rx->nr = 0;
+	list_for_each_entry(u, &rx->q->units, node) {
+		for (i = u->head; i < u->nr; i++) {
+			if (rx->nr == ZCPOOL_BATCH_PAGES || rx->nr == rx->left)
+				return;
+			rx->batch[rx->nr] = u->pages[i];
+			rx->pages[rx->nr] = u->pages[i]->page;
+			rx->nr++;
+		}
+	}
+}
+
+/* Move a page's socket coverage from its unit to the page (steal). */
+static void zcpool_steal(struct zcpool_rx *rx, struct zcpool_page *d)
+{
+	if (!d->sock)
+		return;
+	d->sock = false;
+	d->unit->sock_pages--;
+	zcpool_memcg_charge_page(d, ZCPOOL_CHARGE_SOCK, rx->q->memcg);
+}
+
+/* Undo zcpool_steal() for a page that was not inserted. */
+static void zcpool_unsteal(struct zcpool_page *d)
+{
+	/* Only the tag goes: the charge returns to the unit. */
+	d->charge = ZCPOOL_CHARGE_TAG;
+	zcpool_memcg_uncharge_page(d);
+	d->sock = true;
+	d->unit->sock_pages++;
+}
+
+/*
+ * Charge the batch before insert, as the variant says. Returns how many
+ * pages from the head of the batch may be inserted: fewer than rx->nr if
+ * a charge failed.
+ */
+static unsigned int zcpool_batch_charge(struct zcpool_rx *rx)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < rx->nr && !ret; i++) {
+		struct zcpool_page *d = rx->batch[i];
+
+		switch (rx->q->variant) {
+		case ZCPOOL_VARIANT_V1:
+			ret = zcpool_memcg_charge_page(d, ZCPOOL_CHARGE_RAW,
+						       rx->rx_memcg);
+			break;
+		case ZCPOOL_VARIANT_V2:
+			zcpool_memcg_charge_page(d, ZCPOOL_CHARGE_TAG,
+						 rx->rx_memcg);
+			break;
+		case ZCPOOL_VARIANT_POOL_FREE:
+		case ZCPOOL_VARIANT_BATCH:
+			ret = zcpool_memcg_charge_page(d, ZCPOOL_CHARGE_KMEM,
+						       NULL);
+			break;
+		case ZCPOOL_VARIANT_STEAL:
+			zcpool_steal(rx, d);
+			break;
+		default:
+			break;
+		}
+	}
+	return ret ? i - 1 : i;
+}
+
+/* Undo zcpool_batch_charge() for pages from..to-1, which were not inserted. */
+static void zcpool_batch_uncharge(struct zcpool_rx *rx, unsigned int from,
+				  unsigned int to)
+{
+	unsigned int i;
+
+	for (i = from; i < to; i++) {
+		struct zcpool_page *d = rx->batch[i];
+
+		if (rx->q->variant == ZCPOOL_VARIANT_STEAL &&
+		    d->charge == ZCPOOL_CHARGE_SOCK)
+			zcpool_unsteal(d);
+		else
+			zcpool_memcg_uncharge_page(d);
+	}
+}
+
+/* After the batch: release the socket charge of the first n pages. */
+static void zcpool_batch_release_sock(struct zcpool_rx *rx, unsigned int n)
+{
+	unsigned int i, nr_sock = 0;
+
+	for (i = 0; i < n; i++) {
+		struct zcpool_page *d = rx->batch[i];
+
+		if (d->sock) {
+			d->sock = false;
+			d->unit->sock_pages--;
+			nr_sock++;
+		}
+	}
+	zcpool_memcg_sock_uncharge(rx->q->memcg, nr_sock);
+}
+
+/*
+ * The first n pages of the batch are mapped: out of the queue, onto the
+ * pool's out list (their unit keeps them from being recycled until it is
+ * released). They are out of the counters, and are counted again here.
+ */
+static void zcpool_batch_consume(struct zcpool_rx *rx, unsigned int n)
+{
+	struct zcpool_queue *q = rx->q;
+	unsigned int i;
+
+	spin_lock(&zcpool_pool.lock);
+	for (i = 0; i < n; i++) {
+		struct zcpool_page *d = rx->batch[i];
+
+		d->state = ZCPOOL_PAGE_OUT;
+		list_add_tail(&d->node, &zcpool_pool.out);
+		zcpool_stats_page_add(d);
+	}
+	q->acct.received += n;
+	zcpool_pool.acct.received += n;
+	spin_unlock(&zcpool_pool.lock);
+
+	for (i = 0; i < n; i++) {
+		struct zcpool_unit *u = rx->batch[i]->unit;
+
+		q->queued_pages--;
+		if (++u->head == u->nr)
+			list_move_tail(&u->node, &rx->consumed);
+	}
+	rx->address += (unsigned long)n << PAGE_SHIFT;
+	rx->left -= n;
+}
+
+/* After the insert of n pages, per variant; the pages are counted. */
+static void zcpool_batch_post(struct zcpool_rx *rx, unsigned int n)
+{
+	unsigned int i;
+
+	switch (rx->q->variant) {
+	case ZCPOOL_VARIANT_V2:
+		/*
+		 * The socket charge goes first, the page charge comes late:
+		 * the counters see the batch under-charged in between.
+		 */
+		zcpool_batch_acct(rx, 0, n, false);
+		zcpool_batch_release_sock(rx, n);
+		zcpool_batch_acct(rx, 0, n, true);
+
+		zcpool_batch_acct(rx, 0, n, false);
+		for (i = 0; i < n; i++)
+			zcpool_memcg_charge_page(rx->batch[i],
+						 ZCPOOL_CHARGE_SOCK_UNMAP, NULL);
+		zcpool_batch_acct(rx, 0, n, true);
+		break;
+	case ZCPOOL_VARIANT_BATCH:
+		/* At most one batch is ever charged twice. */
+		zcpool_batch_acct(rx, 0, n, false);
+		zcpool_batch_release_sock(rx, n);
+		zcpool_batch_acct(rx, 0, n, true);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Charge, insert and account one batch, unrolling what was not inserted as
+ * tcp_zerocopy_vm_insert_batch() does. Returns 0 or the reason to stop
+ * (-ENOMEM: a charge failed, or the error of vm_insert_pages()).
+ */
+static int zcpool_batch_map(struct zcpool_rx *rx)
+{
+	unsigned int nr, inserted;
+	unsigned long remaining;
+	int err = 0;
+
+	zcpool_batch_acct(rx, 0, rx->nr, false);
+	nr = zcpool_batch_charge(rx);
+	if (nr < rx->nr)
+		err = -ENOMEM;
+
+	remaining = nr;
+	if (nr) {
+		/* Even on error, some pages may be in: remaining says. */
+		int ret = vm_insert_pages(rx->vma, rx->address, rx->pages,
+					  &remaining);
+
+		if (ret && !err)
+			err = ret;
+	}
+	inserted = nr - remaining;
+	zcpool_batch_uncharge(rx, inserted, nr);
+	zcpool_batch_acct(rx, inserted, rx->nr, true);
+
+	zcpool_batch_consume(rx, inserted);
+	zcpool_batch_post(rx, inserted);
+	return err;
+}
+
+static int zcpool_receive_check(struct zcpool_receive *r)
+{
+	if (r->flags || !r->length || r->length > ZCPOOL_MAX_IO_BYTES ||
+	    r->length & ~PAGE_MASK || r->address & ~PAGE_MASK ||
+	    r->address + r->length < r->address ||
+	    r->address + r->length > TASK_SIZE)
+		return -EINVAL;
+	return 0;
+}
+
+/* The zcpool mapping of q in the caller's mm that holds the whole range. */
+static struct vm_area_struct *zcpool_receive_vma(struct zcpool_queue *q,
+						 struct zcpool_receive *r)
+{
+	struct vm_area_struct *vma = vma_lookup(current->mm, r->address);
+
+	if (!vma || !zcpool_vma_is_queue(vma, q) ||
+	    r->address + r->length > vma->vm_end)
+		return NULL;
+	return vma;
+}
+
+/**
+ * zcpool_rx_receive() - RECEIVE: map queued pages into a zcpool mapping
+ * @q: the queue
+ * @r: the request; mapped, first_seq, skip_hint and stop_errno are filled in
+ *
+ * Return: 0 (possibly with nothing mapped: see r->stop_errno), -EINVAL for
+ * a bad request or an address range outside a mapping of @q, -EINTR if
+ * interrupted while waiting for the mmap lock.
+ */
+int zcpool_rx_receive(struct zcpool_queue *q, struct zcpool_receive *r)
+{
+	struct mm_struct *mm = current->mm;
+	struct zcpool_unit *u, *tmp;
+	struct zcpool_rx *rx;
+	int ret, err = 0;
+
+	ret = zcpool_receive_check(r);
+	if (ret)
+		return ret;
+	rx = kzalloc(sizeof(*rx), GFP_KERNEL);
+	if (!rx)
+		return -ENOMEM;
+	rx->q = q;
+	rx->address = r->address;
+	rx->left = r->length >> PAGE_SHIFT;
+	INIT_LIST_HEAD(&rx->consumed);
+
+	mutex_lock(&q->lock);
+	if (mmap_read_lock_killable(mm)) {
+		ret = -EINTR;
+		goto err_unlock;
+	}
+	rx->vma = zcpool_receive_vma(q, r);
+	if (!rx->vma) {
+		ret = -EINVAL;
+		goto err_unlock_mm;
+	}
+	if (q->variant == ZCPOOL_VARIANT_V1 || q->variant == ZCPOOL_VARIANT_V2)
+		rx->rx_memcg = zcpool_memcg_get_current();
+
+	r->mapped = 0;
+	r->skip_hint = 0;
+	r->stop_errno = 0;
+	r->first_seq = 0;
+	if (!list_empty(&q->units)) {
+		u = list_first_entry(&q->units, struct zcpool_unit, node);
+		r->first_seq = u->pages[u->head]->seq;
+	}
+	while (rx->left && !err) {
+		zcpool_batch_collect(rx);
+		if (!rx->nr)
+			break;
+		err = zcpool_batch_map(rx);
+	}
+	r->mapped = r->length - ((u64)rx->left << PAGE_SHIFT);
+	if (err) {
+		r->stop_errno = -err;
+		if (err == -ENOMEM) {
+			spin_lock(&zcpool_pool.lock);
+			q->acct.charge_failures++;
+			zcpool_pool.acct.charge_failures++;
+			spin_unlock(&zcpool_pool.lock);
+		}
+		if (!list_empty(&q->units)) {
+			u = list_first_entry(&q->units, struct zcpool_unit,
+					     node);
+			r->skip_hint = (u64)(u->nr - u->head) << PAGE_SHIFT;
+		}
+	}
+
+	/* Consumed units go now, as TCP frees its skbs after the batches. */
+	list_for_each_entry_safe(u, tmp, &rx->consumed, node)
+		zcpool_unit_release(q, u);
+	zcpool_memcg_put(rx->rx_memcg);
+err_unlock_mm:
+	mmap_read_unlock(mm);
+err_unlock:
+	mutex_unlock(&q->lock);
+	kfree(rx);
+	return ret;
+}
+
+/**
+ * zcpool_rx_read() - read(): copy queued pages, the fallback of RECEIVE
+ * @q: the queue
+ * @buf: user buffer
+ * @count: bytes, a multiple of the page size
+ *
+ * Consumes whole pages from the head of the queue; a unit's socket charge
+ * is released when the unit is fully consumed. Does not wait for data.
+ *
+ * Return: bytes copied, 0 if nothing is queued, -EINVAL if @count is not
+ * a multiple of the page size, -EFAULT if nothing could be copied to @buf.
+ */
+ssize_t zcpool_rx_read(struct zcpool_queue *q, char __user *buf,
+		       size_t count)
+{
+	struct zcpool_page *d;
+	struct zcpool_unit *u;
+	ssize_t done = 0;
+	int ret = 0;
+
+	if (count & ~PAGE_MASK)
+		return -EINVAL;
+
+	mutex_lock(&q->lock);
+	while (done < count && !list_empty(&q->units)) {
+		void *src;
+		unsigned long left;
+
+		u = list_first_entry(&q->units, struct zcpool_unit, node);
+		d = u->pages[u->head];
+		src = kmap_local_page(d->page);
+		left = copy_to_user(buf + done, src, PAGE_SIZE);
+		kunmap_local(src);
+		if (left) {
+			ret = -EFAULT;
+			break;
+		}
+
+		spin_lock(&zcpool_pool.lock);
+		zcpool_stats_page_del(d);
+		d->state = ZCPOOL_PAGE_COPIED;
+		zcpool_stats_page_add(d);
+		q->acct.copied++;
+		zcpool_pool.acct.copied++;
+		spin_unlock(&zcpool_pool.lock);
+
+		q->queued_pages--;
+		done += PAGE_SIZE;
+		if (++u->head == u->nr)
+			zcpool_unit_release(q, u);
+	}
+	mutex_unlock(&q->lock);
+	return done ? done : ret;
+}
