@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // libkmod through pkg-config: reads modinfo (vermagic) from a built .ko.
@@ -29,6 +30,11 @@ let package = Package(
         ),
         // The guest protocol: KTAP, memory.stat, scenario results. Pure parsing, no processes.
         .target(name: "ZCGuest"),
+        // Judging guest results: scenarios, properties, expectations. Pure, no processes.
+        .target(
+            name: "ZCAnalysis",
+            dependencies: ["ZCGuest", .product(name: "Yams", package: "Yams")]
+        ),
         // newc cpio writer and the initramfs layout. Pure, no processes.
         .target(name: "ZCInitramfs"),
         // Debian kernel resolution, download and cache.
@@ -41,7 +47,7 @@ let package = Package(
         .target(
             name: "ZCBench",
             dependencies: [
-                "ZCCore", "ZCGuest", "ZCInitramfs", "ZCKernel", "ZCBuild", "ZCQemu",
+                "ZCCore", "ZCGuest", "ZCAnalysis", "ZCInitramfs", "ZCKernel", "ZCBuild", "ZCQemu",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -49,12 +55,12 @@ let package = Package(
         .executableTarget(name: "zcbench", dependencies: ["ZCBench"]),
         .testTarget(
             name: "ZCBenchTests",
-            dependencies: ["ZCCore", "ZCGuest", "ZCInitramfs", "ZCKernel", "ZCBuild", "ZCQemu", "ZCBench"],
+            dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis", "ZCInitramfs", "ZCKernel", "ZCBuild", "ZCQemu", "ZCBench"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "ZCVMTests",
-            dependencies: ["ZCCore", "ZCGuest", "ZCKernel", "ZCBuild", "ZCQemu", "ZCBench"]
+            dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis", "ZCKernel", "ZCBuild", "ZCQemu", "ZCBench"]
         ),
     ]
 )

@@ -2,14 +2,102 @@
 /*
  * zcpool - test module of the zcbench memcg zero-copy receive bench.
  *
- * Module entry points only for now; each area of the module gets its own
- * file with an <area>_init()/<area>_exit() pair declared in zcpool.h.
+ * A small simulated NIC: a private page pool whose pages are "received"
+ * into user space the way TCP_ZEROCOPY_RECEIVE maps them, and charged to
+ * memory cgroups according to a selectable design (module parameter
+ * "variant"; kernel/README.md describes each one).
+ *
+ * Module entry points and parameters only; each area of the module has its
+ * own file with an <area>_init()/<area>_exit() pair declared in zcpool.h.
  */
 #include "zcpool.h"
 
 #include <linux/init.h>
+#include <linux/kernel.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
 #include <linux/printk.h>
+#include <linux/string.h>
+
+/* 128 MiB: room for a 64 MiB receive mapped at once, and some more. */
+#define ZCPOOL_DEFAULT_POOL_PAGES	32768
+
+static const char * const zcpool_variant_names[ZCPOOL_NR_VARIANTS] = {
+	[ZCPOOL_VARIANT_UNACCOUNTED]	= "unaccounted",
+	[ZCPOOL_VARIANT_V1]		= "v1",
+	[ZCPOOL_VARIANT_V2]		= "v2",
+	[ZCPOOL_VARIANT_POOL_FREE]	= "pool-free",
+	[ZCPOOL_VARIANT_BATCH]		= "batch",
+	[ZCPOOL_VARIANT_STEAL]		= "steal",
+};
+
+static unsigned long zcpool_pool_pages = ZCPOOL_DEFAULT_POOL_PAGES;
+unsigned int zcpool_recycle_ms = 1000;
+
+/**
+ * zcpool_variant_name() - the name of a variant, as the parameter takes it
+ * @v: the variant
+ *
+ * Return: the name, or "?" for an invalid value.
+ */
+const char *zcpool_variant_name(enum zcpool_variant v)
+{
+	return v < ZCPOOL_NR_VARIANTS ? zcpool_variant_names[v] : "?";
+}
+
+static int zcpool_param_variant_set(const char *val,
+				    const struct kernel_param *kp)
+{
+	int v;
+
+	for (v = 0; v < ZCPOOL_NR_VARIANTS; v++) {
+		if (sysfs_streq(val, zcpool_variant_names[v]))
+			return zcpool_dev_set_variant(v);
+	}
+	return -EINVAL;
+}
+
+static int zcpool_param_variant_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%s\n",
+			 zcpool_variant_name(zcpool_dev_variant()));
+}
+
+static const struct kernel_param_ops zcpool_variant_ops = {
+	.set = zcpool_param_variant_set,
+	.get = zcpool_param_variant_get,
+};
+module_param_cb(variant, &zcpool_variant_ops, NULL, 0644);
+MODULE_PARM_DESC(variant,
+		 "accounting of received pages: unaccounted, v1, v2, pool-free (default), batch or steal; "
+		 "changes only while no queue is open");
+
+static int zcpool_param_pool_pages_set(const char *val,
+				       const struct kernel_param *kp)
+{
+	unsigned long pages;
+	int ret;
+
+	ret = kstrtoul(val, 0, &pages);
+	if (ret)
+		return ret;
+	ret = zcpool_pool_set_max(pages);
+	if (!ret)
+		zcpool_pool_pages = pages;
+	return ret;
+}
+
+static const struct kernel_param_ops zcpool_pool_pages_ops = {
+	.set = zcpool_param_pool_pages_set,
+	.get = param_get_ulong,
+};
+module_param_cb(pool_pages, &zcpool_pool_pages_ops, &zcpool_pool_pages, 0644);
+MODULE_PARM_DESC(pool_pages,
+		 "most pages the pool owns; FEED fails with ENOBUFS beyond (default 32768)");
+
+module_param_named(recycle_ms, zcpool_recycle_ms, uint, 0444);
+MODULE_PARM_DESC(recycle_ms,
+		 "period of the recycling worker in ms, 0: on allocation and RECLAIM only (default 1000)");
 
 /**
  * zcpool_init() - load the module
@@ -18,8 +106,31 @@
  */
 static int __init zcpool_init(void)
 {
-	pr_info("version %s loaded\n", ZCPOOL_VERSION);
+	int ret;
+
+	ret = zcpool_memcg_init();
+	if (ret)
+		return ret;
+	ret = zcpool_pool_init(zcpool_pool_pages);
+	if (ret)
+		return ret;
+	ret = zcpool_stats_init();
+	if (ret)
+		goto err_pool;
+	ret = zcpool_dev_init();
+	if (ret)
+		goto err_stats;
+
+	pr_info("version %s loaded, variant %s, pool_pages %lu\n",
+		ZCPOOL_VERSION, zcpool_variant_name(zcpool_dev_variant()),
+		zcpool_pool_pages);
 	return 0;
+
+err_stats:
+	zcpool_stats_exit();
+err_pool:
+	zcpool_pool_exit();
+	return ret;
 }
 
 /**
@@ -27,6 +138,9 @@ static int __init zcpool_init(void)
  */
 static void __exit zcpool_exit(void)
 {
+	zcpool_dev_exit();
+	zcpool_stats_exit();
+	zcpool_pool_exit();
 	pr_info("unloaded\n");
 }
 

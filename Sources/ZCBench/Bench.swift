@@ -1,3 +1,4 @@
+import ZCAnalysis
 import Foundation
 import Logging
 import ZCBuild
@@ -58,20 +59,4 @@ public struct Bench: Sendable {
         return RunReport(run: run, scenarios: scenarios, kernel: kernel.release.name,
                          series: kernel.series?.rawValue, options: options)
     }
-}
-
-/// The valid name nearest to `name`, for "did you mean" hints.
-public func nearest(_ name: String, in candidates: [String]) -> String? {
-    func distance(_ a: [Character], _ b: [Character]) -> Int {
-        var previous = Array(0...b.count)
-        for (i, x) in a.enumerated() {
-            var current = [i + 1]
-            for (j, y) in b.enumerated() {
-                current.append(min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1)))
-            }
-            previous = current
-        }
-        return previous[b.count]
-    }
-    return candidates.min { distance(Array(name), Array($0)) < distance(Array(name), Array($1)) }
 }

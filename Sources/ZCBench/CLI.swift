@@ -1,3 +1,4 @@
+import ZCAnalysis
 import ArgumentParser
 import Foundation
 import Logging
@@ -167,7 +168,7 @@ public struct BuildCommand: AsyncParsableCommand {
 func scenarios(named names: [String]) throws -> [any Scenario] {
     try names.map { name in
         guard let scenario = ScenarioCatalog.named(name) else {
-            let hint = nearest(name, in: ScenarioCatalog.names).map { "; did you mean '\($0)'?" } ?? ""
+            let hint = nearestName(name, in: ScenarioCatalog.names).map { "; did you mean '\($0)'?" } ?? ""
             throw ZCError(.usage, "unknown scenario '\(name)'\(hint) Valid: \(ScenarioCatalog.names.joined(separator: ", "))")
         }
         return scenario

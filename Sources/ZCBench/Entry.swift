@@ -1,3 +1,4 @@
+import ZCAnalysis
 import ArgumentParser
 import Foundation
 import Synchronization

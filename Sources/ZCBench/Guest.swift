@@ -1,3 +1,4 @@
+import ZCAnalysis
 import Foundation
 import Logging
 import ZCBuild

@@ -1,3 +1,4 @@
+import ZCAnalysis
 import Foundation
 
 /// Renders reports for people (a table) and for programs (JSON).

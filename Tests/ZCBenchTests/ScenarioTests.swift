@@ -3,6 +3,7 @@ import Testing
 import ZCGuest
 import ZCQemu
 import ZCCore
+import ZCAnalysis
 @testable import ZCBench
 
 /// A run judged from captured guest output, as `zcbench run` would judge it.
@@ -135,7 +136,7 @@ struct ScenarioTests {
 
     @Test("a typo in a scenario name suggests the nearest one")
     func suggestion() {
-        #expect(nearest("tcp-zerocpy", in: ScenarioCatalog.names) == "tcp-zerocopy")
+        #expect(nearestName("tcp-zerocpy", in: ScenarioCatalog.names) == "tcp-zerocopy")
         let error = #expect(throws: ZCError.self) { try scenarios(named: ["tcp-zerocpy"]) }
         #expect(error?.code == .usage)
         #expect(error?.message.contains("did you mean 'tcp-zerocopy'?") == true)

@@ -6,6 +6,7 @@ import ZCCore
 import ZCGuest
 @testable import ZCKernel
 import ZCQemu
+import ZCAnalysis
 @testable import ZCBench
 
 extension Tag {

@@ -28,6 +28,13 @@ public struct ScenarioReport: Sendable, Codable, Equatable {
     /// Set when the scenario produced no usable result (crash, missing metrics).
     public var problem: String?
 
+    public init(scenario: String, metrics: Metrics, checks: [Check], problem: String? = nil) {
+        self.scenario = scenario
+        self.metrics = metrics
+        self.checks = checks
+        self.problem = problem
+    }
+
     /// True when every check matches its expectation and nothing went wrong.
     public var passed: Bool { problem == nil && !checks.isEmpty && checks.allSatisfy { $0.outcome.matchesExpectation } }
 }

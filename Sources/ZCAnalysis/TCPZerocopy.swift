@@ -74,6 +74,6 @@ public func bytes(_ value: Int64) -> String {
     return "\(value) B"
 }
 
-func signed(_ value: Int64) -> String { value >= 0 ? "+" + bytes(value) : bytes(value) }
+public func signed(_ value: Int64) -> String { value >= 0 ? "+" + bytes(value) : bytes(value) }
 
-func percent(_ ratio: Double) -> String { String(format: "%.1f%%", ratio * 100) }
+public func percent(_ ratio: Double) -> String { String(format: "%.1f%%", ratio * 100) }

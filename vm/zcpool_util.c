@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Helpers of the zcpool scenarios.
+ */
+#define _GNU_SOURCE
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ktap.h"
+#include "zcpool_util.h"
+
+int zcp_open(void)
+{
+	return open(ZCPOOL_DEVICE, O_RDWR | O_CLOEXEC);
+}
+
+int zcp_feed(int fd, size_t bytes, uint64_t pattern, struct zcpool_feed *f)
+{
+	struct zcpool_feed tmp;
+
+	if (!f)
+		f = &tmp;
+	memset(f, 0, sizeof(*f));
+	f->bytes = bytes;
+	f->pattern = pattern;
+	return ioctl(fd, ZCPOOL_IOC_FEED, f) ? -1 : 0;
+}
+
+int zcp_receive(int fd, void *addr, size_t len, struct zcpool_receive *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->address = (uintptr_t)addr;
+	r->length = len;
+	return ioctl(fd, ZCPOOL_IOC_RECEIVE, r) ? -1 : 0;
+}
+
+int zcp_stats(int fd, struct zcpool_stats *st)
+{
+	return ioctl(fd, ZCPOOL_IOC_STATS, st) ? -1 : 0;
+}
+
+int zcp_reclaim(int fd, struct zcpool_reclaim *rc)
+{
+	return ioctl(fd, ZCPOOL_IOC_RECLAIM, rc) ? -1 : 0;
+}
+
+void *zcp_map(int fd, size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+long zcp_page_check(const void *addr, uint64_t queue_id, uint64_t seq,
+		    uint64_t pattern)
+{
+	const unsigned char *p = addr;
+	uint64_t base = zcpool_payload_base(queue_id, seq, pattern);
+	long i, words = ZCP_PAGE / 8;
+
+	for (i = 0; i < words; i++) {
+		uint64_t w, want;
+
+		memcpy(&w, p + i * 8, 8);
+		want = i < ZCPOOL_HDR_WORDS ?
+		       zcpool_payload_word(queue_id, seq, pattern, i) :
+		       base + i * ZCPOOL_PAYLOAD_STEP;
+		if (le64toh(w) != want)
+			return i;
+	}
+	return -1;
+}
+
+long zcp_pages_check(const void *addr, size_t n, uint64_t queue_id,
+		     uint64_t seq, uint64_t pattern)
+{
+	const unsigned char *p = addr;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		long bad = zcp_page_check(p + i * ZCP_PAGE, queue_id, seq + i,
+					  pattern);
+		uint64_t hdr[4];
+
+		if (bad < 0)
+			continue;
+		memcpy(hdr, p + i * ZCP_PAGE, sizeof(hdr));
+		ktap_print_msg("page %zu (queue %llu seq %llu): word %ld differs; header %#llx queue %llu seq %llu pattern %#llx",
+			       i, (unsigned long long)queue_id,
+			       (unsigned long long)(seq + i), bad,
+			       (unsigned long long)le64toh(hdr[0]),
+			       (unsigned long long)le64toh(hdr[1]),
+			       (unsigned long long)le64toh(hdr[2]),
+			       (unsigned long long)le64toh(hdr[3]));
+		return i;
+	}
+	return -1;
+}
+
+int zcp_param_set(const char *name, const char *value)
+{
+	char path[256];
+	size_t len = strlen(value);
+	ssize_t n;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", ZCP_PARAM_DIR, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = write(fd, value, len);
+	err = errno;
+	close(fd);
+	if (n != (ssize_t)len) {
+		errno = n < 0 ? err : EIO;
+		return -1;
+	}
+	return 0;
+}
+
+int zcp_param_get(const char *name, char *buf, size_t len)
+{
+	char path[256];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", ZCP_PARAM_DIR, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return 0;
+}
+
+int zcp_set_variant(const char *name)
+{
+	return zcp_param_set("variant", name);
+}
+
+int zcp_module_unload(void)
+{
+	return syscall(SYS_delete_module, "zcpool", O_NONBLOCK) ? -1 : 0;
+}
+
+int zcp_module_load(const char *params)
+{
+	int fd, ret, err;
+
+	fd = open(ZCP_MODULE_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	err = errno;
+	close(fd);
+	errno = err;
+	return ret ? -1 : 0;
+}
+
+int zcp_wait_path(const char *path, unsigned int ms)
+{
+	const struct timespec tick = { .tv_nsec = 10 * 1000 * 1000 };
+	unsigned int waited;
+
+	for (waited = 0; access(path, F_OK); waited += 10) {
+		if (waited >= ms)
+			return -1;
+		nanosleep(&tick, NULL);
+	}
+	return 0;
+}

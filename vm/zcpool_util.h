@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers of the zcpool scenarios: the device, its ioctls, its module
+ * parameters and the payload it stamps (kernel/uapi/zcpool.h).
+ *
+ * Functions returning int give 0 on success and -1 with errno set on
+ * failure, like cgroup_util.h.
+ */
+#ifndef ZCBENCH_ZCPOOL_UTIL_H
+#define ZCBENCH_ZCPOOL_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <zcpool.h>
+
+#define ZCP_MODULE_PATH		"/lib/modules/zcpool.ko"
+#define ZCP_PARAM_DIR		"/sys/module/zcpool/parameters"
+#define ZCP_PAGE		4096UL
+
+/* Open a queue of /dev/zcpool. Returns the fd or -1. */
+int zcp_open(void);
+
+/* FEED bytes stamped with pattern, in default units; f may be NULL. */
+int zcp_feed(int fd, size_t bytes, uint64_t pattern, struct zcpool_feed *f);
+
+/* RECEIVE len bytes at addr; r (required) gets the results. */
+int zcp_receive(int fd, void *addr, size_t len, struct zcpool_receive *r);
+
+int zcp_stats(int fd, struct zcpool_stats *st);
+int zcp_reclaim(int fd, struct zcpool_reclaim *rc);
+
+/* mmap len bytes of fd read-only and shared; NULL (errno set) on failure. */
+void *zcp_map(int fd, size_t len);
+
+/*
+ * Check the page at addr against (queue_id, seq, pattern). Returns -1 if
+ * every word matches, else the index of the first wrong word.
+ */
+long zcp_page_check(const void *addr, uint64_t queue_id, uint64_t seq,
+		    uint64_t pattern);
+
+/*
+ * Check n consecutive pages from seq on; returns the index of the first bad
+ * page or -1, printing what differs.
+ */
+long zcp_pages_check(const void *addr, size_t n, uint64_t queue_id,
+		     uint64_t seq, uint64_t pattern);
+
+/* Module parameters in /sys/module/zcpool/parameters. */
+int zcp_param_set(const char *name, const char *value);
+int zcp_param_get(const char *name, char *buf, size_t len);
+
+/* The variant queues get from now on (only while no queue is open). */
+int zcp_set_variant(const char *name);
+
+/* delete_module("zcpool", O_NONBLOCK) and finit_module() of the .ko. */
+int zcp_module_unload(void);
+int zcp_module_load(const char *params);
+
+/* Wait up to ms for path to exist. */
+int zcp_wait_path(const char *path, unsigned int ms);
+
+#endif /* ZCBENCH_ZCPOOL_UTIL_H */
