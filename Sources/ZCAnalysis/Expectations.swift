@@ -135,14 +135,14 @@ public struct ExpectationSet: Sendable, Equatable {
                         throw fail(propertyKey, property, "unknown property\(hint(property, properties))")
                     }
                     guard seenProperties.insert(property).inserted else { throw fail(propertyKey, property, "duplicate property") }
-                    entries.append(try expectation(entry, variant: variant, property: property, fail: fail))
+                    entries.append(try expectation(entry, file: file, variant: variant, property: property, fail: fail))
                 }
             }
         }
         return ExpectationSet(file: file, entries: entries)
     }
 
-    static func expectation(_ node: Node, variant: String, property: String,
+    static func expectation(_ node: Node, file: String, variant: String, property: String,
                             fail: (Node?, String, String) -> ExpectationError) throws -> Expectation {
         guard let fields = node.mapping else {
             throw fail(node, property, "an expectation is a mapping {expect, tolerance, reason}")
@@ -174,7 +174,7 @@ public struct ExpectationSet: Sendable, Equatable {
         guard let expected else { throw fail(node, "expect", "\(variant)/\(property) has no 'expect'") }
         guard let reason else { throw fail(node, "reason", "\(variant)/\(property) has no 'reason'") }
         return Expectation(variant: variant, property: property, expected: expected, tolerance: tolerance ?? .batch,
-                           reason: reason, source: "\(node.mark.map { "\($0.line)" } ?? "?")")
+                           reason: reason, source: "\(file):\(node.mark?.line ?? 0)")
     }
 
     /// The (variant, property) pairs among `variants` x `properties` with no expectation.
