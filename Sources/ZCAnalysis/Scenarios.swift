@@ -54,7 +54,11 @@ public enum ScenarioCatalog {
         GuestChecksScenario(name: "zcpool-variants"),
     ]
 
-    /// What `zcbench check` runs.
+    /// Whether the guest implements the matrix scenarios yet; until it does, `check` runs
+    /// the once-only scenarios alone.
+    public static let matrixReady = false
+
+    /// What `zcbench check` runs once per kernel, besides the matrix.
     public static var check: [any Scenario] { all.filter { $0.name == "tcp-zerocopy" } }
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }

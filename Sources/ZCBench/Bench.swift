@@ -49,14 +49,19 @@ public struct Bench: Sendable {
         return paths.runs.appendingPathComponent("\(kernel.release.name)-\(stamp)-\(getpid())-\(UUID().uuidString.prefix(6).lowercased())")
     }
 
-    /// Fetches, builds, boots once and judges `scenarios`.
-    public func run(_ choice: KernelChoice, scenarios: [any Scenario], options: BootOptions) async throws -> RunReport {
+    /// Fetches, builds, boots once and judges `plan`.
+    public func run(_ choice: KernelChoice, plan: RunPlan, options: BootOptions) async throws -> RunReport {
+        try plan.validate()
         let kernel = try await kernel(choice)
         let products = try await build(kernel)
         let launcher = GuestLauncher(options: options, progress: progress, logger: logger)
-        let run = try await launcher.run(kernel: kernel, products: products, scenarios: scenarios.map(\.name),
-                                         in: runDirectory(for: kernel))
-        return RunReport(run: run, scenarios: scenarios, kernel: kernel.release.name,
-                         series: kernel.series?.rawValue, options: options)
+        let run = try await launcher.run(kernel: kernel, products: products, scenarios: plan.guestScenarios,
+                                         variants: plan.variants, in: runDirectory(for: kernel))
+        return RunReport(run: run, plan: plan, kernel: kernel.release.name, series: kernel.series?.rawValue, options: options)
+    }
+
+    /// The same, for scenarios that run once.
+    public func run(_ choice: KernelChoice, scenarios: [any Scenario], options: BootOptions) async throws -> RunReport {
+        try await run(choice, plan: RunPlan(scenarios: scenarios), options: options)
     }
 }

@@ -87,15 +87,6 @@ func makeBench() throws -> Bench {
     Bench(paths: try Paths.fromEnvironment(), logger: Logger(label: "zcbench"))
 }
 
-func writeJSON(_ reports: [RunReport], to path: String?) throws {
-    guard let path else { return }
-    do {
-        try Reporter.json(reports).write(to: URL(fileURLWithPath: path), options: .atomic)
-    } catch {
-        throw ZCError(.io, "cannot write JSON results to \(path): \(error.localizedDescription)")
-    }
-}
-
 func printOut(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
@@ -176,53 +167,135 @@ func scenarios(named names: [String]) throws -> [any Scenario] {
 }
 
 public struct RunCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "run", abstract: "Boot the guest and run one scenario.")
+    public static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Boot the guest and run one scenario, or one cell of the matrix with --variant.")
 
-    @Option(help: "Scenario to run (\(ScenarioCatalog.names.joined(separator: ", "))).")
+    @Option(help: "Scenario to run: \(ScenarioCatalog.names.joined(separator: ", ")), or with --variant a matrix property (\(AccountingProperty.names.joined(separator: ", "))).")
     public var scenario: String
 
+    @Option(help: "Accounting variant for a matrix property: \(Variants.all.joined(separator: ", ")).")
+    public var variant: String?
+
+    @OptionGroup public var expectations: ExpectationOptions
     @OptionGroup public var kernel: KernelOptions
     @OptionGroup public var boot: BootArguments
-
-    @Option(help: "Also write the results as JSON to this file.")
-    public var json: String?
+    @OptionGroup public var output: OutputOptions
 
     public init() {}
 
     public func run() async throws {
-        let selected = try scenarios(named: [scenario])
-        let options = try boot.options()
-        let choice = try kernel.choice()
-        let report = try await makeBench().run(choice, scenarios: selected, options: options)
-        printOut(Reporter.table([report]))
-        try writeJSON([report], to: json)
+        let plan: RunPlan
+        if let variant {
+            let variant = try variantNamed(variant)
+            let property = try propertyNamed(scenario)
+            plan = RunPlan(scenarios: [], variants: [variant], properties: [property],
+                           expectations: try expectations.load())
+        } else {
+            plan = RunPlan(scenarios: try scenarios(named: [scenario]))
+        }
+        let report = try await makeBench().run(try kernel.choice(), plan: plan, options: try boot.options())
+        try output.emit([report])
         if !report.passed { throw ExitCode(1) }
     }
 }
 
+/// The expectations file a matrix is judged against.
+public struct ExpectationOptions: ParsableArguments {
+    @Option(help: "Expectations file (YAML); default: expectations/default.yaml of the checkout.")
+    public var expectations: String?
+
+    public init() {}
+
+    public func load() throws -> ExpectationSet {
+        let url = try expectations.map { URL(fileURLWithPath: $0) }
+            ?? Paths.fromEnvironment().repository.appendingPathComponent("expectations/default.yaml")
+        do {
+            return try ExpectationSet.load(url, variants: Variants.all, properties: AccountingProperty.names)
+        } catch let error as ExpectationError {
+            throw ZCError(.usage, error.description)
+        }
+    }
+}
+
+/// Where results go besides the terminal table.
+public struct OutputOptions: ParsableArguments {
+    @Option(help: "Also write the results as JSON to this file.")
+    public var json: String?
+
+    @Option(help: "Also write JUnit XML to this file (for CI).")
+    public var junit: String?
+
+    @Option(help: "Also write markdown, ready to paste into a mailing-list reply, to this file.")
+    public var markdown: String?
+
+    @Option(help: "Also write an HTML page with SVG timelines to this file.")
+    public var html: String?
+
+    public init() {}
+
+    /// Prints the table and writes every requested file.
+    func emit(_ reports: [RunReport]) throws {
+        printOut(Reporter.table(reports))
+        try write(json.map { ($0, String(decoding: try Reporter.json(reports), as: UTF8.self)) })
+    }
+
+    func write(_ file: (path: String, text: String)?) throws {
+        guard let file else { return }
+        do {
+            try Data(file.text.utf8).write(to: URL(fileURLWithPath: file.path), options: .atomic)
+        } catch {
+            throw ZCError(.io, "cannot write \(file.path): \(error.localizedDescription)")
+        }
+    }
+}
+
+func variantNamed(_ name: String) throws -> String {
+    guard Variants.all.contains(name) else {
+        let hint = nearestName(name, in: Variants.all).map { "; did you mean '\($0)'?" } ?? ""
+        throw ZCError(.usage, "unknown variant '\(name)'\(hint) Valid: \(Variants.all.joined(separator: ", "))")
+    }
+    return name
+}
+
+func propertyNamed(_ name: String) throws -> AccountingProperty {
+    guard let property = AccountingProperty.named(name) else {
+        let hint = nearestName(name, in: AccountingProperty.names).map { "; did you mean '\($0)'?" } ?? ""
+        throw ZCError(.usage, "unknown property '\(name)'\(hint) Valid: \(AccountingProperty.names.joined(separator: ", "))")
+    }
+    return property
+}
+
 public struct CheckCommand: AsyncParsableCommand {
-    public static let configuration = CommandConfiguration(commandName: "check", abstract: "Run every scenario on one kernel series or all, and check every expectation.")
+    public static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Run every scenario and every variant x property on one kernel series or all, one boot per kernel, and check every expectation.")
 
     @Option(help: "Kernel series: 6.1, 6.12 or all.")
     public var series: String = KernelSeries.v6_1.rawValue
 
-    @OptionGroup public var boot: BootArguments
+    @Option(help: "Variants to run, comma-separated (default: all).")
+    public var variants: String = Variants.all.joined(separator: ",")
 
-    @Option(help: "Also write the results as JSON to this file.")
-    public var json: String?
+    @OptionGroup public var expectations: ExpectationOptions
+    @OptionGroup public var boot: BootArguments
+    @OptionGroup public var output: OutputOptions
 
     public init() {}
 
     public func run() async throws {
         let list = series == "all" ? KernelSeries.allCases : [try KernelSeries.parse(series)]
+        let chosen = try variants.split(separator: ",").map { try variantNamed(String($0)) }
         let options = try boot.options()
+        let plan = ScenarioCatalog.matrixReady
+            ? RunPlan(scenarios: ScenarioCatalog.check, variants: chosen, properties: AccountingProperty.all,
+                      expectations: try expectations.load())
+            : RunPlan(scenarios: ScenarioCatalog.check)
         let bench = try makeBench()
         var reports: [RunReport] = []
         for series in list {
-            reports.append(try await bench.run(.series(series), scenarios: ScenarioCatalog.check, options: options))
+            reports.append(try await bench.run(.series(series), plan: plan, options: options))
         }
-        printOut(Reporter.table(reports))
-        try writeJSON(reports, to: json)
+        try output.emit(reports)
         if !reports.allSatisfy(\.passed) { throw ExitCode(1) }
     }
 }

@@ -74,9 +74,10 @@ public struct GuestLauncher: Sendable {
     }
 
     /// The kernel command line for a boot running `scenarios` (or a shell when `shell`).
-    public func commandLine(scenarios: [String], shell: Bool) -> KernelCommandLine {
+    public func commandLine(scenarios: [String], variants: [String] = [], shell: Bool) -> KernelCommandLine {
         var parameters: [(key: String, value: String)] = [("mode", shell ? "shell" : "run")]
         if !scenarios.isEmpty { parameters.append(("scenarios", scenarios.joined(separator: ","))) }
+        if !variants.isEmpty { parameters.append(("variants", variants.joined(separator: ","))) }
         parameters.append(("size_mib", "\(options.sizeMiB)"))
         parameters.append(("settle_ms", "\(options.settleMilliseconds)"))
         return KernelCommandLine(parameters: parameters)
@@ -97,16 +98,16 @@ public struct GuestLauncher: Sendable {
     }
 
     func config(kernel: KernelTarget, initrd: URL, console: QemuConfig.Console, results: URL?,
-                scenarios: [String], shell: Bool) -> QemuConfig {
+                scenarios: [String], variants: [String] = [], shell: Bool) -> QemuConfig {
         QemuConfig(accelerator: options.accelerator, memoryMiB: options.memoryMiB, cpus: options.cpus,
                    kernel: kernel.vmlinuz, initrd: initrd.path,
-                   commandLine: commandLine(scenarios: scenarios, shell: shell),
+                   commandLine: commandLine(scenarios: scenarios, variants: variants, shell: shell),
                    firmware: options.firmware, console: console, resultsFile: results?.path)
     }
 
     /// Boots once, runs `scenarios` in the guest and returns what it reported.
     /// The run directory keeps console.log and results.ktap.
-    public func run(kernel: KernelTarget, products: BuildProducts, scenarios: [String],
+    public func run(kernel: KernelTarget, products: BuildProducts, scenarios: [String], variants: [String] = [],
                     in directory: URL) async throws -> GuestRun {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -118,7 +119,7 @@ public struct GuestLauncher: Sendable {
         let consoleLog = directory.appendingPathComponent("console.log")
         let resultsFile = directory.appendingPathComponent("results.ktap")
         let qemu = QemuProcess(config: config(kernel: kernel, initrd: initrd, console: .file(consoleLog.path),
-                                              results: resultsFile, scenarios: scenarios, shell: false),
+                                              results: resultsFile, scenarios: scenarios, variants: variants, shell: false),
                                timeout: options.timeout, logger: logger)
         try? Data(qemu.config.command.description.utf8).write(to: directory.appendingPathComponent("qemu.cmdline"))
         let exit: QemuExit

@@ -13,6 +13,10 @@ public struct RunReport: Sendable, Codable, Equatable {
     /// Did the module load (KTAP test "module-load")?
     public var moduleLoad: Check
     public var scenarios: [ScenarioReport]
+    /// The (variant x property) matrix, when the plan had variants.
+    public var matrix: MatrixReport?
+    /// The expectations file the matrix was judged against.
+    public var expectationsFile: String?
     /// Why the whole run is untrustworthy (crash, timeout, truncated results), if it is.
     public var problem: String?
     /// Console lines that go with ``problem``.
@@ -25,11 +29,13 @@ public struct RunReport: Sendable, Codable, Equatable {
 
     /// True only when every check of every scenario matches its expectation.
     public var passed: Bool {
-        problem == nil && moduleLoad.outcome.matchesExpectation && !scenarios.isEmpty && scenarios.allSatisfy(\.passed)
+        problem == nil && moduleLoad.outcome.matchesExpectation && (!scenarios.isEmpty || matrix != nil)
+            && scenarios.allSatisfy(\.passed) && (matrix?.passed ?? true)
     }
 
-    /// Judges `run`, which was asked to execute `scenarios`.
-    public init(run: GuestRun, scenarios: [any Scenario], kernel: String, series: String?, options: BootOptions) {
+    /// Judges `run`, which was asked to execute `plan`.
+    public init(run: GuestRun, plan: RunPlan, kernel: String, series: String?, options: BootOptions) {
+        let scenarios = plan.scenarios
         self.kernel = kernel
         self.series = series
         accelerator = options.accelerator.rawValue
@@ -54,6 +60,11 @@ public struct RunReport: Sendable, Codable, Equatable {
                                       problem: "the guest reported no result for this scenario")
             }
             return scenario.evaluate(test)
+        }
+        if !plan.variants.isEmpty, let expectations = plan.expectations {
+            matrix = MatrixReport(results: run.results, variants: plan.variants, properties: plan.properties,
+                                  expectations: expectations)
+            expectationsFile = expectations.file
         }
     }
 }

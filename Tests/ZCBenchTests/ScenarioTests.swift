@@ -12,7 +12,7 @@ func judge(ktap: String, console: String = "", reason: QemuExit.Reason = .exited
     let run = GuestRun(directory: URL(fileURLWithPath: "/tmp/zc-run"),
                        exit: QemuExit(reason: reason, wallTime: .seconds(15), qemuOutput: ""),
                        console: ConsoleLog(console), results: KTAPDocument(parsing: ktap))
-    return RunReport(run: run, scenarios: scenarios, kernel: "6.1.0-56-amd64", series: "6.1", options: BootOptions())
+    return RunReport(run: run, plan: RunPlan(scenarios: scenarios), kernel: "6.1.0-56-amd64", series: "6.1", options: BootOptions())
 }
 
 /// Replaces the value of one `# metric` line of a captured result.

@@ -1,0 +1,36 @@
+import ZCAnalysis
+import ZCCore
+
+/// What one boot runs: scenarios that run once, and the properties that run once per variant.
+public struct RunPlan: Sendable {
+    public var scenarios: [any Scenario]
+    public var variants: [String]
+    public var properties: [AccountingProperty]
+    public var expectations: ExpectationSet?
+
+    public init(scenarios: [any Scenario], variants: [String] = [], properties: [AccountingProperty] = [],
+                expectations: ExpectationSet? = nil) {
+        self.scenarios = scenarios
+        self.variants = variants
+        self.properties = properties
+        self.expectations = expectations
+    }
+
+    /// The `zcbench.scenarios` list the guest runs: once-only scenarios first, then the
+    /// matrix scenarios, which the guest runs for each of `variants`.
+    public var guestScenarios: [String] {
+        scenarios.map(\.name) + (variants.isEmpty ? [] : properties.map(\.name))
+    }
+
+    /// Refuses a plan whose expectations leave a (variant, property) unjudged.
+    public func validate() throws {
+        guard !variants.isEmpty else { return }
+        guard let expectations else {
+            throw ZCError(.usage, "variants given without an expectations file")
+        }
+        let missing = expectations.missing(variants: variants, properties: properties.map(\.name))
+        guard missing.isEmpty else {
+            throw ZCError(.usage, "\(expectations.file) has no expectation for \(missing.joined(separator: ", "))")
+        }
+    }
+}
