@@ -46,6 +46,9 @@ public struct Builder: Sendable {
         guard FileManager.default.fileExists(atPath: headers + "/Makefile") else {
             throw ZCError(.missingDependency, "no kbuild tree at \(headers); run `zcbench kernel fetch` or install the headers package")
         }
+        // Two zcbench processes share out/: one builds at a time.
+        let lock = try FileLock(output.appendingPathComponent(".build.lock"))
+        defer { lock.unlock() }
         let moduleDir = moduleDirectory(release: release)
         try mirror(from: repository.appendingPathComponent("kernel"), to: moduleDir)
         try await progress.step("building zcpool.ko for \(release)") {

@@ -122,6 +122,8 @@ struct ScenarioTests {
         let text = String(decoding: data, as: UTF8.self)
         #expect(text.contains("\"schema\" : \"zcbench/run/v1\""))
         #expect(text.contains("\"mapped.memory_current\" : 614400"))
+        #expect(text.contains("\"path\" : [\n        \"zcbench\",\n        \"6.1.0-56-amd64\",\n        \"tcp-zerocopy\",\n        \"mapped-charged\""))
+        #expect(text.contains("\"outcome\" : \"xfail\""))
         struct Document: Decodable { var runs: [RunReport] }
         let decoded = try JSONDecoder().decode(Document.self, from: data).runs
         #expect(decoded == [report])
