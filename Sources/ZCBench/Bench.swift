@@ -52,11 +52,17 @@ public struct Bench: Sendable {
     /// Fetches, builds, boots once and judges `plan`.
     public func run(_ choice: KernelChoice, plan: RunPlan, options: BootOptions) async throws -> RunReport {
         try plan.validate()
+        var clock = ContinuousClock.now
         let kernel = try await kernel(choice)
+        let kernelTime = seconds(ContinuousClock.now - clock)
+        clock = ContinuousClock.now
         let products = try await build(kernel)
+        let buildTime = seconds(ContinuousClock.now - clock)
         let launcher = GuestLauncher(options: options, progress: progress, logger: logger)
-        let run = try await launcher.run(kernel: kernel, products: products, scenarios: plan.guestScenarios,
+        var run = try await launcher.run(kernel: kernel, products: products, scenarios: plan.guestScenarios,
                                          variants: plan.variants, in: runDirectory(for: kernel))
+        run.phases.kernel = kernelTime
+        run.phases.build = buildTime
         return RunReport(run: run, plan: plan, kernel: kernel.release.name, series: kernel.series?.rawValue, options: options)
     }
 

@@ -34,6 +34,8 @@ public struct GuestRun: Sendable {
     public var results: KTAPDocument
     /// The first panic, Oops, BUG or WARNING in the console, if any.
     public var crash: ConsoleLog.Crash?
+    /// Where the wall time went (the guest-side phases; Bench adds kernel and build).
+    public var phases = Phases()
 
     public init(directory: URL, exit: QemuExit, console: ConsoleLog, results: KTAPDocument) {
         self.directory = directory
@@ -115,7 +117,10 @@ public struct GuestLauncher: Sendable {
             throw ZCError(.io, "cannot create the run directory \(directory.path): \(error.localizedDescription)")
         }
         let initrd = directory.appendingPathComponent("initramfs.cpio")
+        let initramfsStart = ContinuousClock.now
         try writeInitramfs(products: products, to: initrd)
+        var phases = Phases()
+        phases.initramfs = seconds(ContinuousClock.now - initramfsStart)
         let consoleLog = directory.appendingPathComponent("console.log")
         let resultsFile = directory.appendingPathComponent("results.ktap")
         let qemu = QemuProcess(config: config(kernel: kernel, initrd: initrd, console: .file(consoleLog.path),
@@ -123,14 +128,22 @@ public struct GuestLauncher: Sendable {
                                timeout: options.timeout, logger: logger)
         try? Data(qemu.config.command.description.utf8).write(to: directory.appendingPathComponent("qemu.cmdline"))
         let exit: QemuExit
+        let watcher = ResultsWatcher(file: resultsFile)
+        let watching = Task { await watcher.watch() }
         do {
             exit = try await progress.step("booting \(kernel.release) (\(options.accelerator.rawValue)) for \(scenarios.joined(separator: ", "))") {
                 try await qemu.run()
             }
+            watching.cancel()
         } catch var error as ZCError {
+            watching.cancel()
             error.details.append("console log and partial results kept in \(directory.path)")
             throw error
         }
+        let (started, finished) = await watching.value
+        phases.boot = started.map(seconds)
+        if let started, let finished { phases.scenarios = seconds(finished - started) }
+        if let finished { phases.teardown = seconds(exit.wallTime - finished) }
         try? FileManager.default.removeItem(at: initrd)
         let console = ConsoleLog((try? String(contentsOf: consoleLog, encoding: .utf8)) ?? "")
         let ktap = (try? String(contentsOf: resultsFile, encoding: .utf8)) ?? ""
@@ -138,7 +151,9 @@ public struct GuestLauncher: Sendable {
             throw ZCError(.commandFailed, "QEMU exited with status \(status) before the guest printed anything",
                           details: exit.qemuOutput.split(separator: "\n").suffix(10).map(String.init))
         }
-        return GuestRun(directory: directory, exit: exit, console: console, results: KTAPDocument(parsing: ktap))
+        var run = GuestRun(directory: directory, exit: exit, console: console, results: KTAPDocument(parsing: ktap))
+        run.phases = phases
+        return run
     }
 
     /// Boots with the module loaded and an interactive shell on this terminal.
@@ -153,5 +168,56 @@ public struct GuestLauncher: Sendable {
         progress.note("zcbench shell: \(kernel.release); exit the shell (or press Ctrl-A X) to power off")
         _ = try await qemu.run()
         try? FileManager.default.removeItem(at: initrd)
+    }
+}
+
+/// Wall time of each phase of a run, in seconds; nil for a phase that did not happen.
+public struct Phases: Sendable, Codable, Equatable {
+    /// Finding (or fetching) the kernel.
+    public var kernel: Double?
+    /// kbuild and the guest programs (near zero when nothing changed).
+    public var build: Double?
+    /// Writing the initramfs.
+    public var initramfs: Double?
+    /// QEMU start until the runner's first result byte (firmware, kernel boot, init, module load).
+    public var boot: Double?
+    /// The runner's first result byte until its exit line.
+    public var scenarios: Double?
+    /// The exit line until QEMU is gone (power-off).
+    public var teardown: Double?
+
+    public init() {}
+
+    /// "kernel 0.3 s, build 0.1 s, ..." for the phases that happened.
+    public var summary: String {
+        [("kernel", kernel), ("build", build), ("initramfs", initramfs), ("boot", boot), ("scenarios", scenarios),
+         ("teardown", teardown)]
+            .compactMap { name, value in value.map { String(format: "%@ %.1f s", name, $0) } }
+            .joined(separator: ", ")
+    }
+}
+
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+/// Watches the results file while QEMU runs, noting when the runner first wrote and when
+/// the exit line arrived (wall time since the watch began).
+struct ResultsWatcher: Sendable {
+    var file: URL
+    var interval: Duration = .milliseconds(20)
+
+    func watch() async -> (started: Duration?, finished: Duration?) {
+        let start = ContinuousClock.now
+        var started: Duration?
+        var finished: Duration?
+        while !Task.isCancelled && finished == nil {
+            if let data = try? Data(contentsOf: file), !data.isEmpty {
+                if started == nil { started = ContinuousClock.now - start }
+                if data.range(of: Data("# zcbench-exit".utf8)) != nil { finished = ContinuousClock.now - start }
+            }
+            try? await Task.sleep(for: interval)
+        }
+        return (started, finished)
     }
 }

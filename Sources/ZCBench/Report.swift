@@ -8,6 +8,7 @@ public enum Reporter {
         var out: [String] = []
         for report in reports {
             out.append("zcbench: kernel \(report.kernel)\(report.series.map { " (series \($0))" } ?? ""), \(report.accelerator), \(report.cpus) vCPU, \(String(format: "%.1f", report.wallSeconds)) s")
+            out.append("  time: \(report.phases.summary)")
             out.append(row(report.moduleLoad, scenario: "-"))
             for scenario in report.scenarios {
                 if let summary = summary(scenario) { out.append("  \(scenario.scenario): \(summary)") }

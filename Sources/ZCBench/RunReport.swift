@@ -24,6 +24,7 @@ public struct RunReport: Sendable, Codable, Equatable {
     /// Where console.log and results.ktap are kept.
     public var runDirectory: String
     public var wallSeconds: Double
+    public var phases: Phases
     /// The runner's exit status as the guest reported it.
     public var guestExitStatus: Int?
 
@@ -42,6 +43,7 @@ public struct RunReport: Sendable, Codable, Equatable {
         cpus = options.cpus
         sizeMiB = options.sizeMiB
         runDirectory = run.directory.path
+        phases = run.phases
         wallSeconds = Double(run.exit.wallTime.components.seconds) + Double(run.exit.wallTime.components.attoseconds) / 1e18
         guestExitStatus = run.results.exitStatus
         problem = run.failure
