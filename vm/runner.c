@@ -37,6 +37,8 @@
 
 static const struct scenario scenarios[] = {
 	{ "tcp-zerocopy", test_tcp_zerocopy },
+	{ "zcpool-device", test_zcpool_device },
+	{ "zcpool-variants", test_zcpool_variants },
 };
 
 static const struct scenario *scenario_find(const char *name)

@@ -24,6 +24,8 @@ struct scenario {
 };
 
 int test_tcp_zerocopy(const char *name, const struct zc_config *cfg);
+int test_zcpool_device(const char *name, const struct zc_config *cfg);
+int test_zcpool_variants(const char *name, const struct zc_config *cfg);
 
 /* Memory counters of a cgroup at one point of a scenario, in bytes. */
 struct memcg_sample {
