@@ -173,7 +173,7 @@ public struct RunCommand: AsyncParsableCommand {
     @Option(help: "Scenario to run: \(ScenarioCatalog.names.joined(separator: ", ")), or with --variant a matrix property (\(AccountingProperty.names.joined(separator: ", "))).")
     public var scenario: String
 
-    @Option(help: "Accounting variant for a matrix property: \(Variants.all.joined(separator: ", ")).")
+    @Option(help: "Accounting variant(s) for matrix properties, comma-separated or all: \(Variants.all.joined(separator: ", ")). With it, --scenario takes properties (comma-separated or all).")
     public var variant: String?
 
     @OptionGroup public var expectations: ExpectationOptions
@@ -186,10 +186,10 @@ public struct RunCommand: AsyncParsableCommand {
     public func run() async throws {
         let plan: RunPlan
         if let variant {
-            let variant = try variantNamed(variant)
-            let property = try propertyNamed(scenario)
-            plan = RunPlan(scenarios: [], variants: [variant], properties: [property],
-                           expectations: try expectations.load())
+            let variants = variant == "all" ? Variants.all : try variant.split(separator: ",").map { try variantNamed(String($0)) }
+            let properties = scenario == "all"
+                ? AccountingProperty.all : try scenario.split(separator: ",").map { try propertyNamed(String($0)) }
+            plan = RunPlan(scenarios: [], variants: variants, properties: properties, expectations: try expectations.load())
         } else {
             plan = RunPlan(scenarios: try scenarios(named: [scenario]))
         }
@@ -237,6 +237,10 @@ public struct OutputOptions: ParsableArguments {
     func emit(_ reports: [RunReport]) throws {
         printOut(Reporter.table(reports))
         try write(json.map { ($0, String(decoding: try Reporter.json(reports), as: UTF8.self)) })
+        try write(junit.map { ($0, JUnitReporter.xml(reports)) })
+        try write(html.map { ($0, HTMLReporter.html(reports)) })
+        let command = (["zcbench"] + CommandLine.arguments.dropFirst()).map(shellQuote).joined(separator: " ")
+        try write(markdown.map { ($0, MarkdownReporter.markdown(reports, command: command)) })
     }
 
     func write(_ file: (path: String, text: String)?) throws {

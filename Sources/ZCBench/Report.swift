@@ -15,6 +15,13 @@ public enum Reporter {
                 for check in scenario.checks { out.append(row(check, scenario: scenario.scenario)) }
                 if let problem = scenario.problem { out.append("  \(scenario.scenario): CRASHED - \(problem)") }
             }
+            if let matrix = report.matrix {
+                out.append("  matrix against \(report.expectationsFile ?? "expectations"):")
+                out += matrixTable(matrix).split(separator: "\n", omittingEmptySubsequences: false).map { "  \($0)" }
+                for cell in matrix.cells where !cell.outcome.matchesExpectation {
+                    out.append("  \(cell.outcome.label) \(cell.variant)/\(cell.property) (expected \(cell.expected.rawValue)): \(cell.measured)")
+                }
+            }
             if let problem = report.problem {
                 out.append("  run CRASHED: \(problem)")
                 out += report.consoleExcerpt.map { "    | \($0)" }
