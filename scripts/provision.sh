@@ -4,7 +4,7 @@
 # `zcbench kernel fetch` (see the Makefile), not here.
 set -euo pipefail
 
-packages=(qemu-system-x86 busybox-static libkmod-dev pkg-config kmod gcc libc6-dev make
+packages=(qemu-system-x86 busybox-static libkmod-dev pkg-config kmod gcc libc6-dev make xz-utils zstd
           dpkg-dev)
 
 sudo=()

@@ -44,6 +44,12 @@ public struct BootArguments: ParsableArguments {
     @Option(help: "Accelerator: tcg (default) or kvm (opt-in; stock kernels need a full KVM).")
     public var accel: String = Accelerator.tcg.rawValue
 
+    @Option(help: "Boot path: pvh (the uncompressed vmlinux through its PVH entry, fast) or bzimage (firmware + in-guest decompression).")
+    public var boot: String = "pvh"
+
+    @Option(help: "Firmware: qboot (default where QEMU ships it) or seabios.")
+    public var firmware: String = "qboot"
+
     @Option(help: "Guest vCPUs (1 keeps memcg's per-cpu batching tolerance smallest).")
     public var cpus: Int = 1
 
@@ -66,6 +72,10 @@ public struct BootArguments: ParsableArguments {
             throw ZCError(.usage, "unknown accelerator '\(accel)'; valid: \(Accelerator.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard cpus >= 1, cpus <= 64 else { throw ZCError(.usage, "--cpus must be between 1 and 64") }
+        guard ["pvh", "bzimage"].contains(boot) else { throw ZCError(.usage, "unknown boot path '\(boot)'; valid: pvh, bzimage") }
+        guard ["qboot", "seabios"].contains(firmware) else {
+            throw ZCError(.usage, "unknown firmware '\(firmware)'; valid: qboot, seabios")
+        }
         guard memory >= 256 else { throw ZCError(.usage, "--memory must be at least 256 MiB") }
         guard timeout >= 1 else { throw ZCError(.usage, "--timeout must be at least 1 second") }
         guard sizeMiB >= 1, sizeMiB * 2 < memory else {
@@ -79,6 +89,8 @@ public struct BootArguments: ParsableArguments {
         options.timeout = .seconds(timeout)
         options.sizeMiB = sizeMiB
         options.settleMilliseconds = settleMilliseconds
+        options.directBoot = boot == "pvh"
+        if firmware == "seabios" { options.firmware = nil }
         return options
     }
 }

@@ -18,7 +18,12 @@ public struct BootOptions: Sendable, Equatable {
     public var sizeMiB: Int = 32
     /// Wait before each cgroup sample in the guest (memcg's periodic rstat flush is ~2 s).
     public var settleMilliseconds: Int = 2500
-    public var firmware: String?
+    /// Firmware image; qboot (faster than SeaBIOS) when QEMU ships it.
+    public var firmware: String? = FileManager.default.fileExists(atPath: "/usr/share/qemu/qboot.rom")
+        ? "/usr/share/qemu/qboot.rom" : nil
+    /// Boot the uncompressed vmlinux through its PVH entry when the cache has one (fast),
+    /// or always the bzImage.
+    public var directBoot = true
     public var busybox: String = "/bin/busybox"
 
     public init() {}
@@ -102,7 +107,7 @@ public struct GuestLauncher: Sendable {
     func config(kernel: KernelTarget, initrd: URL, console: QemuConfig.Console, results: URL?,
                 scenarios: [String], variants: [String] = [], shell: Bool) -> QemuConfig {
         QemuConfig(accelerator: options.accelerator, memoryMiB: options.memoryMiB, cpus: options.cpus,
-                   kernel: kernel.vmlinuz, initrd: initrd.path,
+                   kernel: options.directBoot ? kernel.vmlinux ?? kernel.vmlinuz : kernel.vmlinuz, initrd: initrd.path,
                    commandLine: commandLine(scenarios: scenarios, variants: variants, shell: shell),
                    firmware: options.firmware, console: console, resultsFile: results?.path)
     }

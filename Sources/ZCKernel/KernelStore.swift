@@ -8,18 +8,22 @@ public struct KernelTarget: Sendable, Equatable, Codable {
     /// The series it was fetched for; nil for a kernel the user built.
     public var series: KernelSeries?
     public var vmlinuz: String
+    /// The uncompressed kernel of `vmlinuz`, bootable through its PVH entry; nil when the
+    /// image has none (a user's kernel, or a payload zcbench cannot decompress).
+    public var vmlinux: String?
     /// The kbuild tree modules are built against (`make -C headers M=...`).
     public var headers: String
 
-    public init(release: KernelRelease, series: KernelSeries?, vmlinuz: String, headers: String) {
+    public init(release: KernelRelease, series: KernelSeries?, vmlinuz: String, vmlinux: String? = nil, headers: String) {
         self.release = release
         self.series = series
         self.vmlinuz = vmlinuz
+        self.vmlinux = vmlinux
         self.headers = headers
     }
 }
 
-/// The kernel cache: `<cache>/kernels/<release>/{vmlinuz,config,System.map,md5sums}` plus
+/// The kernel cache: `<cache>/kernels/<release>/{vmlinuz,config,System.map,vmlinux,md5sums}` plus
 /// `<cache>/kernels/<series>.release` recording the release last fetched for a series.
 ///
 /// Images come from Debian with `apt-get download` and are unpacked with dpkg-deb; nothing
@@ -142,6 +146,7 @@ public struct KernelStore: Sendable {
             try await progress.step("downloading \(release.imagePackage)") { try await download(release) }
         }
         try await ensureHeaders(release)
+        try await ensureVmlinux(release)
         do {
             try Data((release.name + "\n").utf8).write(to: pointer(series), options: .atomic)
         } catch {
@@ -156,6 +161,7 @@ public struct KernelStore: Sendable {
         if let text = try? String(contentsOf: pointer(series), encoding: .utf8) {
             let release = KernelRelease(text.trimmingCharacters(in: .whitespacesAndNewlines))
             if !release.name.isEmpty, try await isCached(release), headersInstalled(release) {
+                try await ensureVmlinux(release)
                 return target(release, series: series)
             }
         }
@@ -176,9 +182,32 @@ public struct KernelStore: Sendable {
     }
 
     func target(_ release: KernelRelease, series: KernelSeries) -> KernelTarget {
-        KernelTarget(release: release, series: series,
-                     vmlinuz: entry(release).appendingPathComponent("vmlinuz").path,
-                     headers: release.headersDirectory)
+        let vmlinux = entry(release).appendingPathComponent("vmlinux").path
+        return KernelTarget(release: release, series: series,
+                            vmlinuz: entry(release).appendingPathComponent("vmlinuz").path,
+                            vmlinux: FileManager.default.fileExists(atPath: vmlinux) ? vmlinux : nil,
+                            headers: release.headersDirectory)
+    }
+
+    /// Extracts the PVH-bootable vmlinux of a cached release once, and adds its checksum to
+    /// the entry's md5sums so a corrupted copy is caught like the rest.
+    func ensureVmlinux(_ release: KernelRelease) async throws {
+        let directory = entry(release)
+        let vmlinux = directory.appendingPathComponent("vmlinux")
+        if FileManager.default.fileExists(atPath: vmlinux.path) { return }
+        let lock = try FileLock(cache.appendingPathComponent(".lock"))
+        defer { lock.unlock() }
+        guard try await BootImage.extract(image: directory.appendingPathComponent("vmlinuz"), to: vmlinux, runner: runner)
+        else {
+            logger.info("\(release): no PVH-bootable vmlinux in the image; booting the bzImage")
+            return
+        }
+        let sum = try await runner.checked(Command("md5sum", ["vmlinux"], workingDirectory: directory.path), code: .cache)
+        let sums = directory.appendingPathComponent("md5sums")
+        let kept = ((try? String(contentsOf: sums, encoding: .utf8)) ?? "")
+            .split(separator: "\n").filter { !$0.hasSuffix("  vmlinux") }.joined(separator: "\n")
+        try Data((kept + "\n" + sum.output.trimmingCharacters(in: .whitespacesAndNewlines) + "\n").utf8)
+            .write(to: sums, options: .atomic)
     }
 
     func headersInstalled(_ release: KernelRelease) -> Bool {

@@ -81,3 +81,20 @@ struct KernelTests {
         #expect(throws: ZCError.self) { try store.custom(kernel: "/nonexistent/bzImage", headers: directory.path) }
     }
 }
+
+@Suite("boot image")
+struct BootImageTests {
+    @Test("not a bzImage, not an ELF: no payload, no PVH entry", arguments: [Data(), Data(repeating: 0, count: 4096),
+                                                                                Data("\u{7f}ELF".utf8) + Data(repeating: 0, count: 100)])
+    func garbage(_ data: Data) {
+        #expect(BootImage.payload(of: data) == nil)
+        #expect(!BootImage.hasPVHNote(data))
+    }
+
+    @Test("decompression is one command writing a file")
+    func command() {
+        let payload = BootImage.Payload(range: 0..<1, decompressor: "zstd")
+        #expect(BootImage.decompress(payload, compressed: "/c/p", output: "/c/v").arguments
+                == ["-o", "pipefail", "-c", "\"$0\" -dc -- \"$1\" > \"$2\"", "zstd", "/c/p", "/c/v"])
+    }
+}

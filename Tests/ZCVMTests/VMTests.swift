@@ -187,6 +187,19 @@ extension VM {
             #expect(info["license"] == "GPL")
         }
 
+        @Test("the cached vmlinux is the package's kernel, decompressed, with a PVH entry",
+              arguments: [(KernelSeries.v6_1, "xz"), (.v6_12, "zstd")])
+        func vmlinux(_ series: KernelSeries, decompressor: String) async throws {
+            let fixture = try VMFixture("vmlinux-\(series.rawValue)")
+            defer { fixture.finish(passed: true) }
+            let kernel = try await fixture.bench.kernel(.series(series))
+            let image = try Data(contentsOf: URL(fileURLWithPath: kernel.vmlinuz))
+            #expect(BootImage.payload(of: image)?.decompressor == decompressor)
+            #expect(!BootImage.hasPVHNote(image))
+            let vmlinux = try #require(kernel.vmlinux)
+            #expect(BootImage.hasPVHNote(try Data(contentsOf: URL(fileURLWithPath: vmlinux))))
+        }
+
         @Test("a release with no headers package is a clear error")
         func noHeaders() async throws {
             let fixture = try VMFixture("headers")
