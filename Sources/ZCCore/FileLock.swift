@@ -12,6 +12,8 @@ public final class FileLock {
         guard fd >= 0 else {
             throw ZCError(.cache, "cannot open lock file \(url.path): \(String(cString: strerror(errno)))")
         }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
+        FileHandle.standardError.write(Data("zcbench: waiting for \(url.path): another zcbench holds it\n".utf8))
         while flock(fd, LOCK_EX) != 0 {
             if errno == EINTR { continue }
             let message = String(cString: strerror(errno))

@@ -161,6 +161,8 @@ public struct KernelStore: Sendable {
         if let text = try? String(contentsOf: pointer(series), encoding: .utf8) {
             let release = KernelRelease(text.trimmingCharacters(in: .whitespacesAndNewlines))
             if !release.name.isEmpty, try await isCached(release), headersInstalled(release) {
+                let lock = try FileLock(cache.appendingPathComponent(".lock"))
+                defer { lock.unlock() }
                 try await ensureVmlinux(release)
                 return target(release, series: series)
             }
@@ -190,13 +192,12 @@ public struct KernelStore: Sendable {
     }
 
     /// Extracts the PVH-bootable vmlinux of a cached release once, and adds its checksum to
-    /// the entry's md5sums so a corrupted copy is caught like the rest.
+    /// the entry's md5sums so a corrupted copy is caught like the rest. The caller holds the
+    /// cache lock (flock is per open file: taking it again here would wait forever).
     func ensureVmlinux(_ release: KernelRelease) async throws {
         let directory = entry(release)
         let vmlinux = directory.appendingPathComponent("vmlinux")
         if FileManager.default.fileExists(atPath: vmlinux.path) { return }
-        let lock = try FileLock(cache.appendingPathComponent(".lock"))
-        defer { lock.unlock() }
         guard try await BootImage.extract(image: directory.appendingPathComponent("vmlinuz"), to: vmlinux, runner: runner)
         else {
             logger.info("\(release): no PVH-bootable vmlinux in the image; booting the bzImage")
