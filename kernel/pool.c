@@ -167,6 +167,20 @@ void zcpool_pool_put(struct zcpool_page *d)
 		zcpool_page_free(d);
 }
 
+/*
+ * The page is the pool's alone again (mapped nowhere, no other reference):
+ * from now on it is nobody's, so dropping its charge does not make it
+ * under-charged.
+ */
+static void zcpool_page_retire(struct zcpool_page *d)
+{
+	spin_lock(&zcpool_pool.lock);
+	zcpool_stats_page_del(d);
+	d->accountable = false;
+	zcpool_stats_page_add(d);
+	spin_unlock(&zcpool_pool.lock);
+}
+
 static void zcpool_uncharge_one(struct zcpool_page *d)
 {
 	spin_lock(&zcpool_pool.lock);
@@ -219,9 +233,14 @@ void zcpool_pool_recycle(struct zcpool_reclaim *r)
 		 */
 		synchronize_rcu();
 		list_for_each_entry_safe(d, tmp, &unmapped, node) {
+			/* Mapped nowhere: no new reference can appear. */
+			bool idle = page_ref_count(d->page) == 1;
+
+			if (idle)
+				zcpool_page_retire(d);
 			zcpool_uncharge_one(d);
 			res.uncharged++;
-			if (page_ref_count(d->page) == 1) {
+			if (idle) {
 				list_move_tail(&d->node, &done);
 			} else {
 				spin_lock(&zcpool_pool.lock);
@@ -235,6 +254,7 @@ void zcpool_pool_recycle(struct zcpool_reclaim *r)
 	smp_rmb();
 	list_for_each_entry_safe(d, tmp, &done, node) {
 		list_del_init(&d->node);
+		zcpool_page_retire(d);
 		if (d->charge != ZCPOOL_CHARGE_NONE) {
 			zcpool_uncharge_one(d);
 			res.uncharged++;

@@ -14,6 +14,9 @@
  *                   covers it (for unaccounted: from consumption to
  *                   recycling; for v1/v2: pages still pinned after the last
  *                   unmap; for v2: also between insert and the late charge).
+ *                   A page the pool has back (mapped nowhere, no other
+ *                   reference) is nobody's, and not counted while its
+ *                   charge is dropped at recycling.
  * The peaks are the largest values seen at those moments.
  */
 #include "zcpool.h"

@@ -135,16 +135,24 @@ long cg_read_long(const char *cgroup, const char *control)
 long cg_read_key_long(const char *cgroup, const char *control,
 		      const char *key)
 {
-	size_t klen = strlen(key);
-	char buf[16384], *line, *save;
+	char buf[16384];
 
 	if (cg_read(cgroup, control, buf, sizeof(buf)) < 0)
 		return -1;
+	return cg_key_long(buf, key);
+}
 
-	for (line = strtok_r(buf, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
+long cg_key_long(const char *buf, const char *key)
+{
+	size_t klen = strlen(key);
+	const char *line = buf;
+
+	while (line && *line) {
 		if (!strncmp(line, key, klen) && line[klen] == ' ')
 			return parse_long(line + klen + 1);
+		line = strchr(line, '\n');
+		if (line)
+			line++;
 	}
 	errno = ENOENT;
 	return -1;

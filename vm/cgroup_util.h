@@ -35,4 +35,7 @@ long cg_read_long(const char *cgroup, const char *control);
 long cg_read_key_long(const char *cgroup, const char *control,
 		      const char *key);
 
+/* The value of the "key value" line in buf, the text of such a file. */
+long cg_key_long(const char *buf, const char *key);
+
 #endif /* ZCBENCH_CGROUP_UTIL_H */

@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * zcrunner: run the zcbench scenarios and print KTAP (docs/guest-protocol.md).
+ * zcrunner: run the zcbench scenarios and print KTAP (docs/guest-protocol.md,
+ * docs/matrix-protocol.md).
  *
  *   zcrunner [-o results_fd] [-m module_errno] [scenario...]
  *
  * init starts it with the results port (ttyS1) as results_fd and the errno of
  * loading zcpool.ko. Without scenario arguments it runs zcbench.scenarios of
  * the kernel command line. Test 1 is the module load, then one subtest per
- * scenario, each run in its own process so that a crash fails only that
+ * scenario that runs once, then for each variant of zcbench.variants the
+ * test <variant>/reload (zcpool.ko loaded again with variant=<variant>) and
+ * one subtest <variant>/<scenario> per matrix scenario. Without
+ * zcbench.variants the matrix scenarios run once, with the variant loaded.
+ * Each subtest runs in its own process so that a crash fails only that
  * scenario. Exits 0 if every test passed, 1 otherwise, 2 on bad usage or
  * parameters.
  */
@@ -26,6 +31,7 @@
 #include "cmdline.h"
 #include "ktap.h"
 #include "scenario.h"
+#include "zcpool_util.h"
 
 #define MODULE_PATH		"/lib/modules/zcpool.ko"
 #define MODULE_VERSION_PATH	"/sys/module/zcpool/version"
@@ -34,22 +40,47 @@
 #define MAX_SIZE_MIB		4096
 #define MAX_SETTLE_MS		60000
 #define MAX_SCENARIOS		64
+#define MAX_VARIANTS		ZCPOOL_NR_VARIANTS
 
+/* Scenarios that run once, before the matrix. */
 static const struct scenario scenarios[] = {
 	{ "tcp-zerocopy", test_tcp_zerocopy },
 	{ "zcpool-device", test_zcpool_device },
 	{ "zcpool-variants", test_zcpool_variants },
 };
 
-static const struct scenario *scenario_find(const char *name)
+/* The matrix scenarios, run once per variant as <variant>/<name>. */
+static const struct scenario matrix[] = {
+	{ "steady", test_mx_steady },
+	{ "release", test_mx_release },
+	{ "double-charge", test_mx_double_charge },
+	{ "under-charge", test_mx_under_charge },
+	{ "memory-max", test_mx_memory_max },
+	{ "cross-cgroup", test_mx_cross_cgroup },
+	{ "vmsplice-pin", test_mx_vmsplice_pin },
+	{ "fork", test_mx_fork },
+	{ "zombie", test_mx_zombie },
+	{ "isolation", test_mx_isolation },
+	{ "unload", test_mx_unload },
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static const struct scenario *find(const struct scenario *table, size_t n,
+				   const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(scenarios) / sizeof(scenarios[0]); i++) {
-		if (!strcmp(scenarios[i].name, name))
-			return &scenarios[i];
+	for (i = 0; i < n; i++) {
+		if (!strcmp(table[i].name, name))
+			return &table[i];
 	}
 	return NULL;
+}
+
+static const struct scenario *matrix_find(const char *name)
+{
+	return find(matrix, ARRAY_SIZE(matrix), name);
 }
 
 /* Read the first line of path into buf, without the newline. */
@@ -91,10 +122,10 @@ static bool test_module_load(unsigned int n, int err)
 	return ok;
 }
 
+/* Run sc in its own process as the subtest name, numbered n. */
 static bool run_scenario(unsigned int n, const char *name,
-			 const struct zc_config *cfg)
+			 const struct scenario *sc, const struct zc_config *cfg)
 {
-	const struct scenario *sc = scenario_find(name);
 	int status;
 	pid_t pid;
 
@@ -111,7 +142,7 @@ static bool run_scenario(unsigned int n, const char *name,
 	}
 	if (!pid) {
 		ktap_begin_subtest(name);
-		_exit(sc->run(name, cfg) ? 1 : 0);
+		_exit(sc->run(sc->name, cfg) ? 1 : 0);
 	}
 
 	while (waitpid(pid, &status, 0) < 0) {
@@ -129,6 +160,64 @@ static bool run_scenario(unsigned int n, const char *name,
 	return WIFEXITED(status) && !WEXITSTATUS(status);
 }
 
+/*
+ * Load zcpool.ko again with variant=<variant>: delete_module (not loaded
+ * is fine), finit_module, wait for the device. Prints the test <variant>/reload
+ * numbered n; returns whether it passed.
+ */
+static bool reload_module(unsigned int n, const char *variant)
+{
+	char params[64], name[64], loaded[32] = "";
+	bool ok = false;
+
+	snprintf(name, sizeof(name), "%s/reload", variant);
+	snprintf(params, sizeof(params), "variant=%s", variant);
+	if (zcp_module_unload() && errno != ENOENT) {
+		ktap_print_msg("delete_module(zcpool): %s (errno %d)",
+			       strerror(errno), errno);
+	} else if (zcp_module_load(params)) {
+		ktap_print_msg("finit_module(%s, \"%s\"): %s (errno %d)",
+			       MODULE_PATH, params, strerror(errno), errno);
+	} else if (zcp_wait_path(ZCPOOL_DEVICE, 5000)) {
+		ktap_print_msg("%s did not appear (errno %d)", ZCPOOL_DEVICE,
+			       ETIMEDOUT);
+	} else if (zcp_param_get("variant", loaded, sizeof(loaded)) ||
+		   strcmp(loaded, variant)) {
+		ktap_print_msg("variant parameter is \"%s\", not %s", loaded,
+			       variant);
+	} else {
+		ok = true;
+	}
+	ktap_test_result(ok, n, name, NULL);
+	return ok;
+}
+
+/* The matrix scenarios of one variant, numbered from n; returns all passed. */
+static bool run_variant(unsigned int n, const char *variant,
+			const struct scenario **mx, unsigned int nmx,
+			struct zc_config cfg, bool reload)
+{
+	char name[128];
+	unsigned int i;
+	bool ok = true;
+
+	if (reload && !reload_module(n++, variant)) {
+		for (i = 0; i < nmx; i++) {
+			snprintf(name, sizeof(name), "%s/%s", variant,
+				 mx[i]->name);
+			ktap_test_result(false, n + i, name,
+					 "SKIP zcpool reload failed");
+		}
+		return false;
+	}
+	cfg.variant = variant;
+	for (i = 0; i < nmx; i++) {
+		snprintf(name, sizeof(name), "%s/%s", variant, mx[i]->name);
+		ok &= run_scenario(n + i, name, mx[i], &cfg);
+	}
+	return ok;
+}
+
 /* Append name to names unless full; returns the new count, full or not. */
 static unsigned int add_scenario(const char **names, unsigned int count,
 				 const char *name)
@@ -136,6 +225,22 @@ static unsigned int add_scenario(const char **names, unsigned int count,
 	if (count < MAX_SCENARIOS)
 		names[count] = name;
 	return count + 1;
+}
+
+/* Split list at commas into names, at most max; returns the count. */
+static unsigned int split_list(char *list, const char **names,
+			       unsigned int max)
+{
+	unsigned int count = 0;
+	char *tok, *save;
+
+	for (tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (count < max)
+			names[count] = tok;
+		count++;
+	}
+	return count;
 }
 
 static int parse_int(const char *s, int *val)
@@ -160,13 +265,14 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *names[MAX_SCENARIOS];
-	char list[1024], *tok, *save;
-	struct zc_config cfg;
-	unsigned int i, count = 0;
+	const char *names[MAX_SCENARIOS], *variants[MAX_VARIANTS];
+	const struct scenario *mx[MAX_SCENARIOS];
+	char list[1024], vlist[256], current[32];
+	unsigned int i, n, count = 0, nvar = 0, nmx = 0, nonce = 0, plan;
 	int results_fd = 1, module_err = -1;
+	struct zc_config cfg = { 0 };
 	long size_mib, settle_ms;
-	bool ok;
+	bool ok, reload = true;
 	int opt;
 
 	while ((opt = getopt(argc, argv, "o:m:")) != -1) {
@@ -191,15 +297,15 @@ int main(int argc, char **argv)
 		for (; optind < argc; optind++)
 			count = add_scenario(names, count, argv[optind]);
 	} else if (cmdline_get("scenarios", list, sizeof(list))) {
-		for (tok = strtok_r(list, ",", &save); tok;
-		     tok = strtok_r(NULL, ",", &save))
-			count = add_scenario(names, count, tok);
+		count = split_list(list, names, MAX_SCENARIOS);
 	}
+	if (cmdline_get("variants", vlist, sizeof(vlist)))
+		nvar = split_list(vlist, variants, MAX_VARIANTS);
 
 	ktap_init(results_fd);
 	ktap_print_header();
-	if (count > MAX_SCENARIOS) {
-		ktap_bail_out("too many scenarios");
+	if (count > MAX_SCENARIOS || nvar > MAX_VARIANTS) {
+		ktap_bail_out("too many scenarios or variants");
 		return 2;
 	}
 
@@ -213,10 +319,32 @@ int main(int argc, char **argv)
 	cfg.size = (size_t)size_mib << 20;
 	cfg.settle_ms = settle_ms;
 
-	ktap_print_plan(1 + count);
+	/* Matrix scenarios out of the list, in order; the others run once. */
+	for (i = 0; i < count; i++) {
+		if (matrix_find(names[i]))
+			mx[nmx++] = matrix_find(names[i]);
+		else
+			names[nonce++] = names[i];
+	}
+	if (nmx && !nvar) {
+		/* By hand: the variant loaded now, no reload. */
+		if (zcp_param_get("variant", current, sizeof(current)))
+			snprintf(current, sizeof(current), "none");
+		variants[nvar++] = current;
+		reload = false;
+	}
+
+	plan = 1 + nonce;
+	if (nmx)
+		plan += nvar * (nmx + reload);
+	ktap_print_plan(plan);
 	ok = test_module_load(1, module_err);
-	for (i = 0; i < count; i++)
-		ok &= run_scenario(i + 2, names[i], &cfg);
+	for (i = 0, n = 2; i < nonce; i++, n++)
+		ok &= run_scenario(n, names[i],
+				   find(scenarios, ARRAY_SIZE(scenarios),
+					names[i]), &cfg);
+	for (i = 0; nmx && i < nvar; i++, n += nmx + reload)
+		ok &= run_variant(n, variants[i], mx, nmx, cfg, reload);
 
 	return ok ? 0 : 1;
 }

@@ -21,32 +21,39 @@ void settle(unsigned int ms)
 		;
 }
 
-static int memcg_read_stat(const char *cgroup, const char *key, long *val)
+int memcg_read(const char *cgroup, struct memcg_sample *s)
 {
-	*val = cg_read_key_long(cgroup, "memory.stat", key);
-	if (*val < 0) {
-		ktap_print_msg("%s/memory.stat: no %s: %m", cgroup, key);
-		return -1;
-	}
-	return 0;
-}
-
-int memcg_sample(const char *cgroup, unsigned int settle_ms,
-		 struct memcg_sample *s)
-{
+	static const char *const keys[] = { "file_mapped", "sock", "kernel" };
+	long *vals[] = { &s->file_mapped, &s->sock, &s->kernel };
+	char buf[16384];
 	int ret = 0;
-
-	settle(settle_ms);
+	size_t i;
 
 	s->memory_current = cg_read_long(cgroup, "memory.current");
 	if (s->memory_current < 0) {
 		ktap_print_msg("%s/memory.current: %m", cgroup);
 		ret = -1;
 	}
-	ret |= memcg_read_stat(cgroup, "file_mapped", &s->file_mapped);
-	ret |= memcg_read_stat(cgroup, "sock", &s->sock);
-	ret |= memcg_read_stat(cgroup, "kernel", &s->kernel);
+	if (cg_read(cgroup, "memory.stat", buf, sizeof(buf)) < 0) {
+		ktap_print_msg("%s/memory.stat: %m", cgroup);
+		buf[0] = '\0';
+		ret = -1;
+	}
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		*vals[i] = cg_key_long(buf, keys[i]);
+		if (*vals[i] < 0 && buf[0]) {
+			ktap_print_msg("%s/memory.stat: no %s", cgroup, keys[i]);
+			ret = -1;
+		}
+	}
 	return ret;
+}
+
+int memcg_sample(const char *cgroup, unsigned int settle_ms,
+		 struct memcg_sample *s)
+{
+	settle(settle_ms);
+	return memcg_read(cgroup, s);
 }
 
 static void memcg_metric(const char *point, const char *name, long value)

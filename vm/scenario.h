@@ -11,6 +11,7 @@
 struct zc_config {
 	size_t size;			/* zcbench.size_mib, in bytes */
 	unsigned int settle_ms;		/* zcbench.settle_ms */
+	const char *variant;		/* matrix scenarios: the variant loaded */
 };
 
 /*
@@ -27,6 +28,22 @@ int test_tcp_zerocopy(const char *name, const struct zc_config *cfg);
 int test_zcpool_device(const char *name, const struct zc_config *cfg);
 int test_zcpool_variants(const char *name, const struct zc_config *cfg);
 
+/*
+ * The accounting matrix (docs/matrix-protocol.md, zcpool_matrix.c): run once
+ * per variant, with cfg->variant the one loaded; name is the scenario's.
+ */
+int test_mx_steady(const char *name, const struct zc_config *cfg);
+int test_mx_release(const char *name, const struct zc_config *cfg);
+int test_mx_double_charge(const char *name, const struct zc_config *cfg);
+int test_mx_under_charge(const char *name, const struct zc_config *cfg);
+int test_mx_memory_max(const char *name, const struct zc_config *cfg);
+int test_mx_cross_cgroup(const char *name, const struct zc_config *cfg);
+int test_mx_vmsplice_pin(const char *name, const struct zc_config *cfg);
+int test_mx_fork(const char *name, const struct zc_config *cfg);
+int test_mx_zombie(const char *name, const struct zc_config *cfg);
+int test_mx_isolation(const char *name, const struct zc_config *cfg);
+int test_mx_unload(const char *name, const struct zc_config *cfg);
+
 /* Memory counters of a cgroup at one point of a scenario, in bytes. */
 struct memcg_sample {
 	long memory_current;
@@ -39,8 +56,15 @@ struct memcg_sample {
 void settle(unsigned int ms);
 
 /*
+ * Read cgroup's counters now: memory.current as it is, memory.stat as the
+ * last rstat flush left it. Returns 0, or -1 after printing which counter
+ * could not be read.
+ */
+int memcg_read(const char *cgroup, struct memcg_sample *s);
+
+/*
  * Wait settle_ms (so the periodic memcg stats flush has run), then sample
- * cgroup. Returns 0, or -1 after printing which counter could not be read.
+ * cgroup as memcg_read() does.
  */
 int memcg_sample(const char *cgroup, unsigned int settle_ms,
 		 struct memcg_sample *s);
