@@ -54,10 +54,6 @@ public enum ScenarioCatalog {
         GuestChecksScenario(name: "zcpool-variants"),
     ]
 
-    /// Whether the guest implements the matrix scenarios yet; until it does, `check` runs
-    /// the once-only scenarios alone.
-    public static let matrixReady = false
-
     /// What `zcbench check` runs once per kernel, besides the matrix.
     public static var check: [any Scenario] { all }
 
@@ -75,7 +71,7 @@ extension ScenarioReport {
             let outcome: Outcome = subtest.result == .missing ? .crashed : Outcome.of(holds: holds, expected: .pass)
             return Check(property: subtest.name, expected: .pass, outcome: outcome,
                          measured: subtest.result == .ok ? "ok" : (subtest.result == .missing ? "no result" : "not ok"),
-                         condition: "guest check", reason: "the workload itself must succeed")
+                         condition: Check.guestCondition, reason: "the workload itself must succeed")
         }
     }
 }

@@ -44,6 +44,9 @@ public enum Outcome: String, Sendable, Codable {
 /// One property compared with its expectation: the measured value, the bound it was held
 /// against and the tolerance that bound allows, all traceable to a guest reading.
 public struct Check: Sendable, Codable, Equatable {
+    /// The condition of a check the guest made itself (a KTAP case that must be `ok`).
+    public static let guestCondition = "guest check"
+
     public var property: String
     public var expected: Expected
     public var outcome: Outcome

@@ -60,7 +60,8 @@ public struct Bench: Sendable {
         let buildTime = seconds(ContinuousClock.now - clock)
         let launcher = GuestLauncher(options: options, progress: progress, logger: logger)
         var run = try await launcher.run(kernel: kernel, products: products, scenarios: plan.guestScenarios,
-                                         variants: plan.variants, in: runDirectory(for: kernel))
+                                         variants: plan.variants, timeout: options.timeout ?? plan.defaultTimeout,
+                                         in: runDirectory(for: kernel))
         run.phases.kernel = kernelTime
         run.phases.build = buildTime
         return RunReport(run: run, plan: plan, kernel: kernel.release.name, series: kernel.series?.rawValue, options: options)

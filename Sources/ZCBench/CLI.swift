@@ -56,8 +56,8 @@ public struct BootArguments: ParsableArguments {
     @Option(help: "Guest memory in MiB.")
     public var memory: Int = 1024
 
-    @Option(help: "Wall-clock timeout for one boot, in seconds; QEMU is stopped after it.")
-    public var timeout: Int = 120
+    @Option(help: "Wall-clock timeout for one boot, in seconds; QEMU is stopped after it (default: 120, plus time for each variant of a matrix).")
+    public var timeout: Int?
 
     @Option(name: .customLong("size-mib"), help: "Receive size in MiB for scenarios that take one.")
     public var sizeMiB: Int = 32
@@ -77,7 +77,7 @@ public struct BootArguments: ParsableArguments {
             throw ZCError(.usage, "unknown firmware '\(firmware)'; valid: qboot, seabios")
         }
         guard memory >= 256 else { throw ZCError(.usage, "--memory must be at least 256 MiB") }
-        guard timeout >= 1 else { throw ZCError(.usage, "--timeout must be at least 1 second") }
+        if let timeout, timeout < 1 { throw ZCError(.usage, "--timeout must be at least 1 second") }
         guard sizeMiB >= 1, sizeMiB * 2 < memory else {
             throw ZCError(.usage, "--size-mib must be at least 1 and under half of --memory (\(memory) MiB)")
         }
@@ -86,7 +86,7 @@ public struct BootArguments: ParsableArguments {
         options.accelerator = accelerator
         options.cpus = cpus
         options.memoryMiB = memory
-        options.timeout = .seconds(timeout)
+        options.timeout = timeout.map { .seconds($0) }
         options.sizeMiB = sizeMiB
         options.settleMilliseconds = settleMilliseconds
         options.directBoot = boot == "pvh"
@@ -302,10 +302,8 @@ public struct CheckCommand: AsyncParsableCommand {
         let list = series == "all" ? KernelSeries.allCases : [try KernelSeries.parse(series)]
         let chosen = try variants.split(separator: ",").map { try variantNamed(String($0)) }
         let options = try boot.options()
-        let plan = ScenarioCatalog.matrixReady
-            ? RunPlan(scenarios: ScenarioCatalog.check, variants: chosen, properties: AccountingProperty.all,
-                      expectations: try expectations.load())
-            : RunPlan(scenarios: ScenarioCatalog.check)
+        let plan = RunPlan(scenarios: ScenarioCatalog.check, variants: chosen, properties: AccountingProperty.all,
+                           expectations: try expectations.load())
         let bench = try makeBench()
         var reports: [RunReport] = []
         for series in list {

@@ -13,7 +13,8 @@ public struct BootOptions: Sendable, Equatable {
     public var accelerator: Accelerator = .tcg
     public var cpus: Int = 1
     public var memoryMiB: Int = 1024
-    public var timeout: Duration = .seconds(120)
+    /// Wall-clock limit of one boot; nil: ``RunPlan/defaultTimeout`` of what it runs.
+    public var timeout: Duration?
     /// Receive size for the scenarios that take one.
     public var sizeMiB: Int = 32
     /// Wait before each cgroup sample in the guest (memcg's periodic rstat flush is ~2 s).
@@ -81,12 +82,18 @@ public struct GuestLauncher: Sendable {
     }
 
     /// The kernel command line for a boot running `scenarios` (or a shell when `shell`).
-    public func commandLine(scenarios: [String], variants: [String] = [], shell: Bool) -> KernelCommandLine {
+    public func commandLine(scenarios: [String], variants: [String] = [], shell: Bool,
+                            timeout: Duration? = nil) -> KernelCommandLine {
         var parameters: [(key: String, value: String)] = [("mode", shell ? "shell" : "run")]
         if !scenarios.isEmpty { parameters.append(("scenarios", scenarios.joined(separator: ","))) }
         if !variants.isEmpty { parameters.append(("variants", variants.joined(separator: ","))) }
         parameters.append(("size_mib", "\(options.sizeMiB)"))
         parameters.append(("settle_ms", "\(options.settleMilliseconds)"))
+        if let timeout {
+            // init stops the runner a little before the host stops QEMU, so what it
+            // measured so far and its exit status still reach the results port.
+            parameters.append(("runner_timeout_s", "\(max(1, timeout.components.seconds - 10))"))
+        }
         return KernelCommandLine(parameters: parameters)
     }
 
@@ -105,17 +112,17 @@ public struct GuestLauncher: Sendable {
     }
 
     func config(kernel: KernelTarget, initrd: URL, console: QemuConfig.Console, results: URL?,
-                scenarios: [String], variants: [String] = [], shell: Bool) -> QemuConfig {
+                scenarios: [String], variants: [String] = [], shell: Bool, timeout: Duration? = nil) -> QemuConfig {
         QemuConfig(accelerator: options.accelerator, memoryMiB: options.memoryMiB, cpus: options.cpus,
                    kernel: options.directBoot ? kernel.vmlinux ?? kernel.vmlinuz : kernel.vmlinuz, initrd: initrd.path,
-                   commandLine: commandLine(scenarios: scenarios, variants: variants, shell: shell),
+                   commandLine: commandLine(scenarios: scenarios, variants: variants, shell: shell, timeout: timeout),
                    firmware: options.firmware, console: console, resultsFile: results?.path)
     }
 
     /// Boots once, runs `scenarios` in the guest and returns what it reported.
     /// The run directory keeps console.log and results.ktap.
     public func run(kernel: KernelTarget, products: BuildProducts, scenarios: [String], variants: [String] = [],
-                    in directory: URL) async throws -> GuestRun {
+                    timeout: Duration, in directory: URL) async throws -> GuestRun {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
@@ -129,8 +136,9 @@ public struct GuestLauncher: Sendable {
         let consoleLog = directory.appendingPathComponent("console.log")
         let resultsFile = directory.appendingPathComponent("results.ktap")
         let qemu = QemuProcess(config: config(kernel: kernel, initrd: initrd, console: .file(consoleLog.path),
-                                              results: resultsFile, scenarios: scenarios, variants: variants, shell: false),
-                               timeout: options.timeout, logger: logger)
+                                              results: resultsFile, scenarios: scenarios, variants: variants, shell: false,
+                                              timeout: timeout),
+                               timeout: timeout, logger: logger)
         try? Data(qemu.config.command.description.utf8).write(to: directory.appendingPathComponent("qemu.cmdline"))
         let exit: QemuExit
         let watcher = ResultsWatcher(file: resultsFile)

@@ -22,6 +22,16 @@ public struct RunPlan: Sendable {
         scenarios.map(\.name) + (variants.isEmpty ? [] : properties.map(\.name))
     }
 
+    /// How long a boot of this plan may take under TCG: 120 s for boot and the short
+    /// scenarios, plus 60 s for zcpool-variants and 100 s per variant of a matrix (about 52 s
+    /// are measured per variant with the default settle time).
+    public var defaultTimeout: Duration {
+        var seconds = 120
+        if scenarios.contains(where: { $0.name == "zcpool-variants" }) { seconds += 60 }
+        if !properties.isEmpty { seconds += 100 * variants.count }
+        return .seconds(seconds)
+    }
+
     /// Refuses a plan whose expectations leave a (variant, property) unjudged.
     public func validate() throws {
         guard !variants.isEmpty else { return }

@@ -116,6 +116,37 @@ extension VM {
             #expect(passed)
         }
 
+        @Test("the accounting matrix on 6.1: every variant x property as the expectations file says")
+        func matrix() async throws {
+            let fixture = try VMFixture("matrix")
+            let repository = fixture.bench.paths.repository
+            let expectations = try ExpectationSet.load(repository.appendingPathComponent("expectations/default.yaml"),
+                                                       variants: Variants.all, properties: AccountingProperty.names)
+            let plan = RunPlan(scenarios: [], variants: Variants.all, properties: AccountingProperty.all,
+                               expectations: expectations)
+            let report = try await fixture.bench.run(.series(.v6_1), plan: plan, options: BootOptions())
+            let passed = report.passed
+            defer { fixture.finish(passed: passed) }
+            #expect(report.problem == nil, "\(report.consoleExcerpt.joined(separator: "\n"))")
+            let matrix = try #require(report.matrix)
+            #expect(matrix.cells.count == Variants.all.count * AccountingProperty.all.count)
+            for cell in matrix.cells where !cell.outcome.matchesExpectation {
+                Issue.record("\(cell.variant)/\(cell.property): \(cell.outcome.label), expected \(cell.expected.rawValue): \(cell.measured)")
+            }
+            // The figures the review asked for, from the module's exact counters and the cgroup files.
+            let figure = { (variant: String, property: String) in matrix[variant, property]?.figure?.value }
+            #expect(try #require(figure("batch", "double-charge")) <= 32)
+            #expect(try #require(figure("pool-free", "double-charge")) > 32)
+            #expect(figure("steal", "double-charge") == 0)
+            #expect(try #require(figure("v2", "under-charge")) > 0)
+            #expect(figure("pool-free", "under-charge") == 0)
+            let pinned = try #require(matrix["v1", "vmsplice-pin"]?.metrics["pinned"])
+            #expect(try #require(figure("v1", "vmsplice-pin")) > pinned / 2)
+            #expect(try #require(figure("pool-free", "vmsplice-pin")) < pinned / 2)
+            for variant in Variants.all { #expect(figure(variant, "zombie") == 0) }
+            #expect(passed)
+        }
+
         @Test("a guest that cannot finish in time is stopped and its last console lines are shown")
         func timeout() async throws {
             let fixture = try VMFixture("timeout")
