@@ -57,6 +57,9 @@ public struct GuestRun: Sendable {
     public var failure: String? {
         if let crash { return "the guest kernel reported a \(crash.kind): \(crash.line.trimmingCharacters(in: .whitespaces))" }
         if case .timedOut = exit.reason { return "the guest did not finish within the timeout; QEMU was stopped" }
+        if results.exitStatus == 137 {
+            return "the guest stopped the runner at its timeout (zcbench.runner_timeout_s); results up to then are kept"
+        }
         if !results.isComplete || results.exitStatus == nil { return "the guest's results end early (no result line or no exit status): it crashed or hung" }
         return nil
     }
@@ -89,10 +92,10 @@ public struct GuestLauncher: Sendable {
         if !variants.isEmpty { parameters.append(("variants", variants.joined(separator: ","))) }
         parameters.append(("size_mib", "\(options.sizeMiB)"))
         parameters.append(("settle_ms", "\(options.settleMilliseconds)"))
-        if let timeout {
+        if let timeout, timeout >= .seconds(30) {
             // init stops the runner a little before the host stops QEMU, so what it
             // measured so far and its exit status still reach the results port.
-            parameters.append(("runner_timeout_s", "\(max(1, timeout.components.seconds - 10))"))
+            parameters.append(("runner_timeout_s", "\(timeout.components.seconds - 10)"))
         }
         return KernelCommandLine(parameters: parameters)
     }

@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 import ZCCore
+import Logging
+import ZCBench
 import ZCQemu
 
 @Suite("QEMU command line")
@@ -58,6 +60,15 @@ struct QemuTests {
     func commandLine() {
         let line = KernelCommandLine(parameters: [("size_mib", "64")], extra: ["nokaslr"]).description
         #expect(line == "console=ttyS0 rdinit=/init panic=-1 oops=panic ibt=off loglevel=7 zcbench.size_mib=64 nokaslr")
+    }
+
+    @Test("the guest's runner stops 10 s before the host's timeout, for timeouts of 30 s and more")
+    func runnerTimeout() {
+        let launcher = GuestLauncher(options: BootOptions(), progress: StepProgress(enabled: false), logger: Logger(label: "t"))
+        #expect(launcher.commandLine(scenarios: ["x"], shell: false, timeout: .seconds(780)).description
+            .hasSuffix("zcbench.runner_timeout_s=770"))
+        #expect(!launcher.commandLine(scenarios: ["x"], shell: false, timeout: .seconds(8)).description
+            .contains("runner_timeout_s"))
     }
 
     @Test("a missing QEMU binary is a clear error, not a crash")

@@ -94,6 +94,15 @@ struct ScenarioTests {
         #expect(report.consoleExcerpt.first?.contains("Kernel panic") == true)
     }
 
+    @Test("exit status 137: the guest's init stopped the runner at its timeout")
+    func guestTimeout() throws {
+        let full = try fixture("guest-6.1.0-56-tcp-zerocopy.ktap")
+        let cut = String(full[..<full.range(of: "    ok 1 transfer")!.lowerBound]) + "# zcbench-exit 137\n"
+        let report = judge(ktap: cut)
+        #expect(report.problem?.contains("stopped the runner at its timeout") == true)
+        #expect(!report.passed)
+    }
+
     @Test("no exit status line: the runner never finished")
     func noExitLine() throws {
         let ktap = try fixture("guest-6.1.0-56-tcp-zerocopy.ktap").replacingOccurrences(of: "# zcbench-exit 0\n", with: "")
