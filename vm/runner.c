@@ -83,24 +83,6 @@ static const struct scenario *matrix_find(const char *name)
 	return find(matrix, ARRAY_SIZE(matrix), name);
 }
 
-/* Read the first line of path into buf, without the newline. */
-static int read_line(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	return 0;
-}
-
 static bool test_module_load(unsigned int n, int err)
 {
 	char version[64];
@@ -109,7 +91,7 @@ static bool test_module_load(unsigned int n, int err)
 	if (err) {
 		ktap_print_msg("finit_module(%s): %s (errno %d)", MODULE_PATH,
 			       strerror(err), err);
-	} else if (read_line(MODULE_VERSION_PATH, version, sizeof(version))) {
+	} else if (zcp_read_line(MODULE_VERSION_PATH, version, sizeof(version))) {
 		ktap_print_msg("%s: %m", MODULE_VERSION_PATH);
 	} else {
 		ktap_print_msg("zcpool version %s", version);

@@ -126,13 +126,11 @@ int zcp_param_set(const char *name, const char *value)
 	return 0;
 }
 
-int zcp_param_get(const char *name, char *buf, size_t len)
+int zcp_read_line(const char *path, char *buf, size_t len)
 {
-	char path[256];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", ZCP_PARAM_DIR, name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -143,6 +141,14 @@ int zcp_param_get(const char *name, char *buf, size_t len)
 	buf[n] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return 0;
+}
+
+int zcp_param_get(const char *name, char *buf, size_t len)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", ZCP_PARAM_DIR, name);
+	return zcp_read_line(path, buf, len);
 }
 
 int zcp_set_variant(const char *name)

@@ -47,6 +47,9 @@ long zcp_page_check(const void *addr, uint64_t queue_id, uint64_t seq,
 long zcp_pages_check(const void *addr, size_t n, uint64_t queue_id,
 		     uint64_t seq, uint64_t pattern);
 
+/* Read the first line of path into buf, without the newline. 0 or -1. */
+int zcp_read_line(const char *path, char *buf, size_t len);
+
 /* Module parameters in /sys/module/zcpool/parameters. */
 int zcp_param_set(const char *name, const char *value);
 int zcp_param_get(const char *name, char *buf, size_t len);
