@@ -54,10 +54,10 @@ public struct Bench: Sendable {
         try plan.validate()
         var clock = ContinuousClock.now
         let kernel = try await kernel(choice)
-        let kernelTime = seconds(ContinuousClock.now - clock)
+        let kernelTime = (ContinuousClock.now - clock).seconds
         clock = ContinuousClock.now
         let products = try await build(kernel)
-        let buildTime = seconds(ContinuousClock.now - clock)
+        let buildTime = (ContinuousClock.now - clock).seconds
         let launcher = GuestLauncher(options: options, progress: progress, logger: logger)
         var run = try await launcher.run(kernel: kernel, products: products, scenarios: plan.guestScenarios,
                                          variants: plan.variants, timeout: options.timeout ?? plan.defaultTimeout,

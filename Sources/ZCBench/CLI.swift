@@ -167,15 +167,19 @@ public struct BuildCommand: AsyncParsableCommand {
     }
 }
 
+/// `name` if it is among `valid`; otherwise a usage error naming the `kind`, the nearest
+/// valid name for a typo, and every valid one.
+func validated(_ name: String, kind: String, among valid: [String]) throws -> String {
+    guard valid.contains(name) else {
+        let hint = nearestName(name, in: valid).map { "; did you mean '\($0)'?" } ?? ""
+        throw ZCError(.usage, "unknown \(kind) '\(name)'\(hint) Valid: \(valid.joined(separator: ", "))")
+    }
+    return name
+}
+
 /// Resolves scenario names, suggesting the nearest valid one for a typo.
 func scenarios(named names: [String]) throws -> [any Scenario] {
-    try names.map { name in
-        guard let scenario = ScenarioCatalog.named(name) else {
-            let hint = nearestName(name, in: ScenarioCatalog.names).map { "; did you mean '\($0)'?" } ?? ""
-            throw ZCError(.usage, "unknown scenario '\(name)'\(hint) Valid: \(ScenarioCatalog.names.joined(separator: ", "))")
-        }
-        return scenario
-    }
+    try names.map { ScenarioCatalog.named(try validated($0, kind: "scenario", among: ScenarioCatalog.names))! }
 }
 
 public struct RunCommand: AsyncParsableCommand {
@@ -266,19 +270,11 @@ public struct OutputOptions: ParsableArguments {
 }
 
 func variantNamed(_ name: String) throws -> String {
-    guard Variants.all.contains(name) else {
-        let hint = nearestName(name, in: Variants.all).map { "; did you mean '\($0)'?" } ?? ""
-        throw ZCError(.usage, "unknown variant '\(name)'\(hint) Valid: \(Variants.all.joined(separator: ", "))")
-    }
-    return name
+    try validated(name, kind: "variant", among: Variants.all)
 }
 
 func propertyNamed(_ name: String) throws -> AccountingProperty {
-    guard let property = AccountingProperty.named(name) else {
-        let hint = nearestName(name, in: AccountingProperty.names).map { "; did you mean '\($0)'?" } ?? ""
-        throw ZCError(.usage, "unknown property '\(name)'\(hint) Valid: \(AccountingProperty.names.joined(separator: ", "))")
-    }
-    return property
+    AccountingProperty.named(try validated(name, kind: "property", among: AccountingProperty.names))!
 }
 
 public struct CheckCommand: AsyncParsableCommand {

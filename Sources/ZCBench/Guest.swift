@@ -135,7 +135,7 @@ public struct GuestLauncher: Sendable {
         let initramfsStart = ContinuousClock.now
         try writeInitramfs(products: products, to: initrd)
         var phases = Phases()
-        phases.initramfs = seconds(ContinuousClock.now - initramfsStart)
+        phases.initramfs = (ContinuousClock.now - initramfsStart).seconds
         let consoleLog = directory.appendingPathComponent("console.log")
         let resultsFile = directory.appendingPathComponent("results.ktap")
         let qemu = QemuProcess(config: config(kernel: kernel, initrd: initrd, console: .file(consoleLog.path),
@@ -157,9 +157,9 @@ public struct GuestLauncher: Sendable {
             throw error
         }
         let (started, finished) = await watching.value
-        phases.boot = started.map(seconds)
-        if let started, let finished { phases.scenarios = seconds(finished - started) }
-        if let finished { phases.teardown = seconds(exit.wallTime - finished) }
+        phases.boot = started?.seconds
+        if let started, let finished { phases.scenarios = (finished - started).seconds }
+        if let finished { phases.teardown = (exit.wallTime - finished).seconds }
         try? FileManager.default.removeItem(at: initrd)
         let console = ConsoleLog((try? String(contentsOf: consoleLog, encoding: .utf8)) ?? "")
         let ktap = (try? String(contentsOf: resultsFile, encoding: .utf8)) ?? ""
@@ -211,10 +211,6 @@ public struct Phases: Sendable, Codable, Equatable {
             .compactMap { name, value in value.map { String(format: "%@ %.1f s", name, $0) } }
             .joined(separator: ", ")
     }
-}
-
-func seconds(_ duration: Duration) -> Double {
-    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
 /// Watches the results file while QEMU runs, noting when the runner first wrote and when

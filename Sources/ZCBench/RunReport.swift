@@ -1,5 +1,6 @@
 import ZCAnalysis
 import Foundation
+import ZCCore
 import ZCGuest
 import ZCQemu
 
@@ -44,7 +45,7 @@ public struct RunReport: Sendable, Codable, Equatable {
         sizeMiB = options.sizeMiB
         runDirectory = run.directory.path
         phases = run.phases
-        wallSeconds = Double(run.exit.wallTime.components.seconds) + Double(run.exit.wallTime.components.attoseconds) / 1e18
+        wallSeconds = run.exit.wallTime.seconds
         guestExitStatus = run.results.exitStatus
         problem = run.failure
         consoleExcerpt = problem == nil ? [] : run.failureExcerpt

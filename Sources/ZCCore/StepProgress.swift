@@ -29,7 +29,13 @@ public struct StepProgress: Sendable {
     }
 
     private func format(_ duration: Duration) -> String {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        return String(format: "%.1f s", seconds)
+        String(format: "%.1f s", duration.seconds)
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a floating-point number.
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
     }
 }
