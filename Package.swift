@@ -43,11 +43,13 @@ let package = Package(
         .target(name: "ZCBuild", dependencies: ["ZCCore", "CKmod"]),
         // QEMU command line and the owner of the QEMU process.
         .target(name: "ZCQemu", dependencies: ["ZCCore"]),
+        // Bisection: the ordered search, git bisect in a worktree of its own, the step log.
+        .target(name: "ZCBisect", dependencies: ["ZCCore", "ZCAnalysis"]),
         // Orchestration, expectations, reports and the command-line interface.
         .target(
             name: "ZCBench",
             dependencies: [
-                "ZCCore", "ZCGuest", "ZCAnalysis", "ZCInitramfs", "ZCKernel", "ZCBuild", "ZCQemu",
+                "ZCCore", "ZCGuest", "ZCAnalysis", "ZCInitramfs", "ZCKernel", "ZCBuild", "ZCQemu", "ZCBisect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -55,12 +57,13 @@ let package = Package(
         .executableTarget(name: "zcbench", dependencies: ["ZCBench"]),
         .testTarget(
             name: "ZCBenchTests",
-            dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis", "ZCInitramfs", "ZCKernel", "ZCBuild", "ZCQemu", "ZCBench"],
+            dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis", "ZCInitramfs", "ZCKernel", "ZCBuild", "ZCQemu", "ZCBisect",
+                           "ZCBench"],
             resources: [.copy("Fixtures")]
         ),
         .testTarget(
             name: "ZCVMTests",
-            dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis", "ZCKernel", "ZCBuild", "ZCQemu", "ZCBench"]
+            dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis", "ZCKernel", "ZCBuild", "ZCQemu", "ZCBisect", "ZCBench"]
         ),
     ]
 )

@@ -39,8 +39,9 @@ public struct Bench: Sendable {
         }
     }
 
-    public func build(_ kernel: KernelTarget) async throws -> BuildProducts {
-        try await builder.build(release: kernel.release.name, headers: kernel.headers)
+    /// Builds the module (the checkout's, or `module`) and the guest programs for `kernel`.
+    public func build(_ kernel: KernelTarget, module: ModuleSource? = nil) async throws -> BuildProducts {
+        try await builder.build(release: kernel.release.name, headers: kernel.headers, module: module)
     }
 
     /// A fresh directory for one boot's logs: `<runs>/<release>-<time>-<pid>-<random>`.
@@ -49,14 +50,15 @@ public struct Bench: Sendable {
         return paths.runs.appendingPathComponent("\(kernel.release.name)-\(stamp)-\(getpid())-\(UUID().uuidString.prefix(6).lowercased())")
     }
 
-    /// Fetches, builds, boots once and judges `plan`.
-    public func run(_ choice: KernelChoice, plan: RunPlan, options: BootOptions) async throws -> RunReport {
+    /// Fetches, builds (the checkout's module, or `module`), boots once and judges `plan`.
+    public func run(_ choice: KernelChoice, plan: RunPlan, options: BootOptions,
+                    module: ModuleSource? = nil) async throws -> RunReport {
         try plan.validate()
         var clock = ContinuousClock.now
         let kernel = try await kernel(choice)
         let kernelTime = (ContinuousClock.now - clock).seconds
         clock = ContinuousClock.now
-        let products = try await build(kernel)
+        let products = try await build(kernel, module: module)
         let buildTime = (ContinuousClock.now - clock).seconds
         let launcher = GuestLauncher(options: options, progress: progress, logger: logger)
         var run = try await launcher.run(kernel: kernel, products: products, scenarios: plan.guestScenarios,

@@ -2,6 +2,7 @@ import ZCAnalysis
 import ArgumentParser
 import Foundation
 import Logging
+import ZCBisect
 import ZCCore
 import ZCKernel
 import ZCQemu
@@ -12,7 +13,7 @@ public struct ZCBenchCommand: AsyncParsableCommand {
         commandName: "zcbench",
         abstract: "A test bench for memcg accounting of TCP zero-copy receive on real Debian kernels under QEMU.",
         subcommands: [DoctorCommand.self, KernelCommand.self, BuildCommand.self, RunCommand.self,
-                      ShellCommand.self, CheckCommand.self])
+                      ShellCommand.self, CheckCommand.self, BisectCommand.self])
 
     public init() {}
 }
@@ -288,6 +289,12 @@ public struct CheckCommand: AsyncParsableCommand {
     @Option(help: "Variants to run, comma-separated (default: all).")
     public var variants: String = Variants.all.joined(separator: ",")
 
+    @Option(help: "Only these matrix properties, comma-separated, and none of the once-only scenarios.")
+    public var property: String?
+
+    @Flag(name: .customLong("exit-code"), help: "Exit as `git bisect run` expects: 0 good, 1 bad, 125 skip (the module does not build, or the guest gave no measurement), 128 abort (zcbench itself cannot run).")
+    public var bisectExitCode = false
+
     @OptionGroup public var expectations: ExpectationOptions
     @OptionGroup public var boot: BootArguments
     @OptionGroup public var output: OutputOptions
@@ -295,18 +302,37 @@ public struct CheckCommand: AsyncParsableCommand {
     public init() {}
 
     public func run() async throws {
+        guard bisectExitCode else {
+            if try await !check().allSatisfy(\.passed) { throw ExitCode(1) }
+            return
+        }
+        do {
+            let reports = try await check()
+            throw ExitCode(reports.allSatisfy(\.passed) ? 0 : (reports.contains(where: \.unmeasured) ? 125 : 1))
+        } catch let error as ZCError where error.code == .buildFailed || error.code == .vermagicMismatch {
+            FileHandle.standardError.write(Data((error.description + "\n(--exit-code: 125, skip this revision)\n").utf8))
+            throw ExitCode(125)
+        } catch let error as ZCError where error.code != .interrupted {
+            FileHandle.standardError.write(Data((error.description + "\n(--exit-code: 128, abort the bisection)\n").utf8))
+            throw ExitCode(128)
+        }
+    }
+
+    /// Runs the plan on every series, prints and writes the results.
+    private func check() async throws -> [RunReport] {
         let list = series == "all" ? KernelSeries.allCases : [try KernelSeries.parse(series)]
         let chosen = try variants.split(separator: ",").map { try variantNamed(String($0)) }
+        let properties = try property.map { try $0.split(separator: ",").map { try propertyNamed(String($0)) } }
         let options = try boot.options()
-        let plan = RunPlan(scenarios: ScenarioCatalog.check, variants: chosen, properties: AccountingProperty.all,
-                           expectations: try expectations.load())
+        let plan = RunPlan(scenarios: properties == nil ? ScenarioCatalog.check : [], variants: chosen,
+                           properties: properties ?? AccountingProperty.all, expectations: try expectations.load())
         let bench = try makeBench()
         var reports: [RunReport] = []
         for series in list {
             reports.append(try await bench.run(.series(series), plan: plan, options: options))
         }
         try output.emit(reports)
-        if !reports.allSatisfy(\.passed) { throw ExitCode(1) }
+        return reports
     }
 }
 
@@ -325,5 +351,154 @@ public struct ShellCommand: AsyncParsableCommand {
         let products = try await bench.build(target)
         try await GuestLauncher(options: options, progress: bench.progress, logger: bench.logger)
             .shell(kernel: target, products: products, in: bench.runDirectory(for: target))
+    }
+}
+
+public struct BisectCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "bisect",
+        abstract: "Find where a property flips: in an ordered list of variants, or between two git revisions of the module.",
+        discussion: """
+            Both endpoints are measured first and must differ. Each step then boots once per --repeat, \
+            running only the property's scenario; a step needs a two-thirds majority, else it is skipped. \
+            Every run is logged (JSON lines) as it finishes; --replay LOG resumes from it.
+            Git mode bisects in a worktree of its own and builds each revision in another, so the \
+            checkout is untouched; a revision whose module does not build is skipped, never bad.
+            """)
+
+    @Option(help: "The property to bisect: \(AccountingProperty.names.joined(separator: ", ")).")
+    public var property: String?
+
+    @Option(help: "Ordered variants to bisect, comma-separated (default: \(Variants.all.joined(separator: ","))).")
+    public var variants: String?
+
+    @Option(help: "Variants mode: the good endpoint (default: the first variant).")
+    public var good: String?
+
+    @Option(help: "Variants mode: the bad endpoint (default: the last variant).")
+    public var bad: String?
+
+    @Option(name: .customLong("git"), parsing: .upToNextOption, help: "Git mode: GOOD BAD revisions of --repository.")
+    public var revisions: [String] = []
+
+    @Option(help: "Git mode: the repository (default: the current directory).")
+    public var repository: String?
+
+    @Option(help: "Git mode: the module's directory in the repository; only commits touching it are tested (default: kernel).")
+    public var path: String?
+
+    @Option(help: "Git mode: the variant the module is loaded with (default: pool-free).")
+    public var variant: String?
+
+    @Option(name: .customLong("repeat"), help: "Runs per step (default 1); a step counts with a two-thirds majority.")
+    public var repeats: Int?
+
+    @Option(help: "Resume the bisection this log records (its setup comes from the log).")
+    public var replay: String?
+
+    @Option(help: "Kernel series: 6.1 or 6.12.")
+    public var series: String?
+
+    @OptionGroup public var expectations: ExpectationOptions
+    @OptionGroup public var boot: BootArguments
+
+    @Option(help: "Also write the bisection as JSON to this file.")
+    public var json: String?
+
+    @Option(help: "Also write markdown, ready to paste into a mailing-list reply, to this file.")
+    public var markdown: String?
+
+    public init() {}
+
+    public func run() async throws {
+        let bench = try makeBench()
+        let options = try boot.options()
+        let log: BisectLog
+        if let replay {
+            log = try BisectLog.open(URL(fileURLWithPath: replay))
+            let asked = try await setup(bench: bench, defaults: log.setup, sizeMiB: options.sizeMiB)
+            let differences = log.setup.differences(from: asked)
+            guard differences.isEmpty else {
+                throw ZCError(.usage, "--replay \(replay) records another bisection: \(differences.joined(separator: "; ")). Drop those options, or start a new bisection.")
+            }
+        } else {
+            let setup = try await setup(bench: bench, defaults: nil, sizeMiB: options.sizeMiB)
+            let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+            let directory = bench.paths.output.appendingPathComponent("bisect")
+                .appendingPathComponent("\(setup.property)-\(stamp)-\(getpid())")
+            log = try BisectLog.create(directory.appendingPathComponent("bisect.jsonl"), setup: setup)
+        }
+        FileHandle.standardError.write(Data("zcbench bisect: logging every run to \(log.url.path)\n".utf8))
+        let report: BisectReport
+        do {
+            report = try await Bisector(bench: bench, log: log, expectations: try expectations.load(), options: options).run()
+        } catch let error as BisectError {
+            throw ZCError(.bisectAborted, error.description, details: ["runs kept in \(log.url.path)"])
+        }
+        printOut(BisectReporter.table(report))
+        let output = OutputOptions()
+        try output.write(json.map { ($0, String(decoding: try BisectReporter.json(report), as: UTF8.self)) })
+        let command = (["zcbench"] + CommandLine.arguments.dropFirst()).map(shellQuote).joined(separator: " ")
+        try output.write(markdown.map { ($0, BisectReporter.markdown(report, command: command)) })
+        if report.conclusion.culprit == nil { throw ExitCode(1) }
+    }
+
+    /// The bisection the options ask for; with `defaults` (a replayed log), what they leave
+    /// out comes from there. Every bad input is a usage error (exit 2).
+    func setup(bench: Bench, defaults: BisectSetup?, sizeMiB: Int) async throws -> BisectSetup {
+        guard let propertyName = property ?? defaults?.property else {
+            throw ZCError(.usage, "--property is required; valid: \(AccountingProperty.names.joined(separator: ", "))")
+        }
+        let property = try propertyNamed(propertyName).name
+        let series = try KernelSeries.parse(self.series ?? defaults?.series ?? KernelSeries.v6_1.rawValue).rawValue
+        let repeats = self.repeats ?? defaults?.repeats ?? 1
+        guard (1...9).contains(repeats) else { throw ZCError(.usage, "--repeat must be between 1 and 9") }
+        let gitMode = !revisions.isEmpty || (defaults?.mode == .git && variants == nil)
+        if gitMode {
+            guard variants == nil, good == nil, bad == nil else {
+                throw ZCError(.usage, "--git GOOD BAD does not go with --variants, --good or --bad")
+            }
+            guard revisions.isEmpty || revisions.count == 2 else {
+                throw ZCError(.usage, "--git takes two revisions, GOOD and BAD; got \(revisions.count)")
+            }
+            let repository = try await GitRepository.open(
+                URL(fileURLWithPath: self.repository ?? defaults?.repository ?? FileManager.default.currentDirectoryPath),
+                runner: bench.runner)
+            let path = (self.path ?? defaults?.path ?? "kernel").trimmingCharacters(in: CharacterSet(charactersIn: "/"))
+            let good = revisions.isEmpty ? defaults!.good : try await repository.resolve(revisions[0])
+            let bad = revisions.isEmpty ? defaults!.bad : try await repository.resolve(revisions[1])
+            guard good != bad, try await repository.isAncestor(good, of: bad) else {
+                throw ZCError(.usage, "endpoints in the wrong order: GOOD \(revisions.first ?? good) must be an ancestor of BAD \(revisions.last ?? bad) (git bisect searches from GOOD forward)")
+            }
+            let changes = try await repository.uncommittedChanges()
+            guard changes.isEmpty else {
+                throw ZCError(.usage, "\(repository.root.path) has uncommitted changes: bisect tests committed revisions only; commit or stash them",
+                              details: Array(changes.prefix(10)))
+            }
+            guard try await repository.contains(path, at: bad) else {
+                throw ZCError(.usage, "\(path) does not exist at BAD \(revisions.last ?? bad); pass the module's directory with --path")
+            }
+            return BisectSetup(mode: .git, property: property, good: good, bad: bad,
+                               variant: try variantNamed(variant ?? defaults?.variant ?? "pool-free"),
+                               repository: repository.root.path, path: path, series: series, repeats: repeats, sizeMiB: sizeMiB)
+        }
+        guard repository == nil, path == nil, variant == nil else {
+            throw ZCError(.usage, "--repository, --path and --variant belong to git mode (--git GOOD BAD)")
+        }
+        let list = try (variants.map { $0.split(separator: ",").map(String.init) } ?? defaults?.variants ?? Variants.all)
+            .map(variantNamed)
+        guard Set(list).count == list.count, list.count >= 2 else {
+            throw ZCError(.usage, "--variants needs at least two variants, each once")
+        }
+        let good = try variantNamed(self.good ?? defaults?.good ?? list.first!)
+        let bad = try variantNamed(self.bad ?? defaults?.bad ?? list.last!)
+        guard let goodIndex = list.firstIndex(of: good), let badIndex = list.firstIndex(of: bad) else {
+            throw ZCError(.usage, "--good and --bad must be among --variants (\(list.joined(separator: ",")))")
+        }
+        guard goodIndex < badIndex else {
+            throw ZCError(.usage, "endpoints in the wrong order: --good \(good) comes \(goodIndex == badIndex ? "at the same place as" : "after") --bad \(bad) in \(list.joined(separator: ","))")
+        }
+        return BisectSetup(mode: .variants, property: property, variants: list, good: good, bad: bad,
+                           series: series, repeats: repeats, sizeMiB: sizeMiB)
     }
 }

@@ -35,6 +35,14 @@ public struct RunReport: Sendable, Codable, Equatable {
             && scenarios.allSatisfy(\.passed) && (matrix?.passed ?? true)
     }
 
+    /// True when some result is missing: a crash, a hang, a module that did not load, a
+    /// scenario or matrix cell without a measurement.
+    public var unmeasured: Bool {
+        problem != nil || moduleLoad.outcome == .crashed || !moduleLoad.outcome.matchesExpectation
+            || scenarios.contains { $0.problem != nil || $0.checks.contains { $0.outcome == .crashed } }
+            || (matrix?.cells.contains { $0.outcome == .crashed } ?? false)
+    }
+
     /// Judges `run`, which was asked to execute `plan`.
     public init(run: GuestRun, plan: RunPlan, kernel: String, series: String?, options: BootOptions) {
         let scenarios = plan.scenarios

@@ -1,6 +1,19 @@
 import Foundation
 import ZCCore
 
+/// Where a module's sources come from and where kbuild builds them.
+public struct ModuleSource: Sendable, Equatable {
+    /// The module's source directory (Kbuild, *.c, *.h).
+    public var source: URL
+    /// The build directory; the sources are mirrored into it unless it is `source` itself.
+    public var directory: URL
+
+    public init(source: URL, directory: URL) {
+        self.source = source
+        self.directory = directory
+    }
+}
+
 /// What a build produced for one kernel release.
 public struct BuildProducts: Sendable, Equatable {
     /// The zcpool module, checked against the target release.
@@ -29,8 +42,12 @@ public struct Builder: Sendable {
         self.progress = progress
     }
 
+    /// kbuild for the module in `moduleDirectory`. Source paths compiled into the module
+    /// (WARN_ON's file names) are mapped to `zcpool/`, so the same sources give the same
+    /// bytes wherever they are built: a bisect compares module binaries across worktrees.
     public static func kbuild(headers: String, moduleDirectory: String, jobs: Int = 2) -> Command {
-        Command("make", ["-C", headers, "M=\(moduleDirectory)", "-j\(jobs)", "modules"])
+        Command("make", ["-C", headers, "M=\(moduleDirectory)", "KCFLAGS=-ffile-prefix-map=\(moduleDirectory)=zcpool",
+                         "-j\(jobs)", "modules"])
     }
 
     public static func guestPrograms(vmDirectory: String, output: String, jobs: Int = 2) -> Command {
@@ -41,16 +58,25 @@ public struct Builder: Sendable {
         output.appendingPathComponent(release).appendingPathComponent("kernel")
     }
 
-    /// Builds everything for `release` against the kbuild tree `headers`.
-    public func build(release: String, headers: String) async throws -> BuildProducts {
+    /// Builds everything for `release` against the kbuild tree `headers`: the module from
+    /// `module` (default: the checkout's kernel/, built in `<output>/<release>/kernel`).
+    public func build(release: String, headers: String, module: ModuleSource? = nil) async throws -> BuildProducts {
         guard FileManager.default.fileExists(atPath: headers + "/Makefile") else {
             throw ZCError(.missingDependency, "no kbuild tree at \(headers); run `zcbench kernel fetch` or install the headers package")
         }
         // Two zcbench processes share out/: one builds at a time.
         let lock = try FileLock(output.appendingPathComponent(".build.lock"))
         defer { lock.unlock() }
-        let moduleDir = moduleDirectory(release: release)
-        try mirror(from: repository.appendingPathComponent("kernel"), to: moduleDir)
+        let source = module ?? ModuleSource(source: repository.appendingPathComponent("kernel"),
+                                            directory: moduleDirectory(release: release))
+        let moduleDir = source.directory
+        guard FileManager.default.fileExists(atPath: source.source.appendingPathComponent("Kbuild").path)
+            || FileManager.default.fileExists(atPath: source.source.appendingPathComponent("Makefile").path) else {
+            throw ZCError(.buildFailed, "no Kbuild or Makefile in \(source.source.path): not a module source directory")
+        }
+        if source.source.standardizedFileURL != moduleDir.standardizedFileURL {
+            try mirror(from: source.source, to: moduleDir)
+        }
         try await progress.step("building zcpool.ko for \(release)") {
             try await compile(Self.kbuild(headers: headers, moduleDirectory: moduleDir.path), what: "the zcpool module")
         }
@@ -59,10 +85,10 @@ public struct Builder: Sendable {
             try await compile(Self.guestPrograms(vmDirectory: repository.appendingPathComponent("vm").path,
                                                  output: vmOut.path), what: "the guest programs")
         }
-        let module = moduleDir.appendingPathComponent("zcpool.ko").path
-        let info = try Modinfo.read(path: module)
-        try checkVermagic(info["vermagic"], release: release, module: module)
-        return BuildProducts(module: module,
+        let modulePath = moduleDir.appendingPathComponent("zcpool.ko").path
+        let info = try Modinfo.read(path: modulePath)
+        try checkVermagic(info["vermagic"], release: release, module: modulePath)
+        return BuildProducts(module: modulePath,
                              initProgram: vmOut.appendingPathComponent("init").path,
                              runner: vmOut.appendingPathComponent("zcrunner").path)
     }

@@ -28,6 +28,8 @@ public struct ZCError: Error, CustomStringConvertible, Sendable {
         case protocolError
         /// A file could not be read or written.
         case io
+        /// A bisection could not start: its endpoints do not differ or cannot be measured.
+        case bisectAborted
         /// zcbench was interrupted by a signal.
         case interrupted
     }
