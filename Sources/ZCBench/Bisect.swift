@@ -29,6 +29,12 @@ public struct BisectReport: Sendable, Codable, Equatable {
     public func step(_ candidate: String?) -> Step? {
         candidate.flatMap { c in steps.last { $0.candidate == c } }
     }
+
+    /// Did both steps load one and the same zcpool.ko, byte for byte?
+    public static func sameModule(_ a: Step?, _ b: Step?) -> Bool {
+        let digests = [a, b].map { Set($0?.runs.compactMap(\.moduleDigest) ?? []) }
+        return digests[0].count == 1 && digests[0] == digests[1]
+    }
 }
 
 /// Runs a bisection: each step builds if needed, boots once per `repeats` and runs only
@@ -77,8 +83,7 @@ public struct Bisector: Sendable {
                 if let lastGood = conclusion.lastGood {
                     report.diffStat = try await repository.diffStat(from: lastGood, to: culprit, path: setup.path!)
                     report.lastGoodDistance = try await repository.distance(from: lastGood, to: culprit)
-                    let digests = [culprit, lastGood].map { Set(report.step($0)?.runs.compactMap(\.moduleDigest) ?? []) }
-                    report.noOp = digests[0].count == 1 && digests[0] == digests[1]
+                    report.noOp = BisectReport.sameModule(report.step(culprit), report.step(lastGood))
                 }
             }
             return report

@@ -18,7 +18,8 @@ public struct GitRepository: Sendable {
         return GitRepository(root: URL(fileURLWithPath: String(top)), runner: runner)
     }
 
-    /// `git <arguments>` in `directory` (default: the repository), its output on success.
+    /// `git <arguments>` in `directory` (default: the repository), its output on success
+    /// without trailing white space.
     @discardableResult
     func git(_ arguments: [String], in directory: URL? = nil) async throws -> String {
         let command = Command("git", ["-C", (directory ?? root).path] + arguments)
@@ -26,7 +27,9 @@ public struct GitRepository: Sendable {
         guard result.status == 0 else {
             throw ZCError(.commandFailed, "`\(command)` exited with status \(result.status)", details: result.tail(10))
         }
-        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        var output = Substring(result.output)
+        while output.last?.isWhitespace == true { output.removeLast() }
+        return String(output)
     }
 
     /// The full id of the commit `revision` names.
