@@ -172,6 +172,14 @@ extension VM {
             #expect(result.output.contains("\(history.bug) is the first bad commit"), "\(log)")
             #expect(log.contains("git bisect skip \(history.broken)"), "\(log)")
             #expect(!log.contains("git bisect bad \(history.broken)"))
+
+            // The good side, which git bisect run did not need to visit: exit 0.
+            try await history.git(["checkout", "-q", history.imported])
+            var good = Command(VM.CLITests.binary, ["check", "--property", "vmsplice-pin", "--variants", "pool-free", "--exit-code"],
+                               environment: ["ZCBENCH_OUT": fixture.scratch.appendingPathComponent("out").path])
+            good.workingDirectory = history.root.path
+            let goodResult = try await history.runner.run(good)
+            #expect(goodResult.status == 0, "\(goodResult.tail(20).joined(separator: "\n"))")
         }
     }
 }

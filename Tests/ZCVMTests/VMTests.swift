@@ -276,6 +276,10 @@ extension VM {
             (["run", "--scenario", "tcp-zerocopy", "--accel", "hvf"], "unknown accelerator 'hvf'"),
             (["run", "--scenario", "tcp-zerocopy", "--kernel", "/nonexistent"], "--kernel and --headers go together"),
             (["check", "--series", "7"], "unknown kernel series '7'"),
+            (["check", "--property", "vmsplice"], "did you mean 'vmsplice-pin'?"),
+            (["bisect", "--property", "double-charg"], "did you mean 'double-charge'?"),
+            (["bisect", "--property", "release", "--variants", "v2,v1", "--good", "v1", "--bad", "v2"], "endpoints in the wrong order"),
+            (["bisect", "--property", "release", "--git", "HEAD~1", "HEAD", "--repository", "/"], "is not a git repository"),
         ])
         func badInput(_ arguments: [String], message: String) async throws {
             let result = try await zcbench(arguments)
