@@ -8,6 +8,10 @@
  * __mod_memcg_state() are not exported to modules. They are resolved at
  * load time through kallsyms_lookup_name(), itself found with a kprobe;
  * if any is missing the module refuses to load and names it.
+ * cgroup_rstat_flush() (css_rstat_flush() since 6.16) and root_mem_cgroup
+ * are optional: they only serve
+ * the debugfs file flush_memcg_stats (stats.c), which makes memory.stat
+ * exact at once instead of after memcg's periodic flush.
  *
  * A page's charge and its memcg_data always go together:
  *   KMEM       memcg_data = objcg | MEMCG_DATA_KMEM, set and cleared by the
@@ -51,6 +55,10 @@ static struct {
 	void (*uncharge_skmem)(struct mem_cgroup *memcg,
 			       unsigned int nr_pages);
 	zcpool_mod_state_fn mod_memcg_state;
+	/* optional */
+	void (*rstat_flush)(struct cgroup *cgrp);
+	void (*css_rstat_flush)(struct cgroup_subsys_state *css);
+	struct mem_cgroup **root_memcg;
 } zcpool_fn;
 
 static const struct {
@@ -80,6 +88,9 @@ int zcpool_memcg_init(void)
 	size_t i;
 	int ret;
 
+	zcpool_fn.rstat_flush = NULL;
+	zcpool_fn.css_rstat_flush = NULL;
+	zcpool_fn.root_memcg = NULL;
 	ret = register_kprobe(&kp);
 	if (ret) {
 		pr_err("cannot find kallsyms_lookup_name: register_kprobe: %d\n",
@@ -97,6 +108,41 @@ int zcpool_memcg_init(void)
 			return -ENOENT;
 		}
 	}
+	zcpool_fn.rstat_flush = (void *)lookup("cgroup_rstat_flush");
+	if (!zcpool_fn.rstat_flush)
+		zcpool_fn.css_rstat_flush = (void *)lookup("css_rstat_flush");
+	zcpool_fn.root_memcg = (void *)lookup("root_mem_cgroup");
+	if ((!zcpool_fn.rstat_flush && !zcpool_fn.css_rstat_flush) ||
+	    !zcpool_fn.root_memcg)
+		pr_warn("cgroup_rstat_flush or root_mem_cgroup not found: flush_memcg_stats is unavailable\n");
+	return 0;
+}
+
+/**
+ * zcpool_memcg_flush_stats() - flush memcg's rstat for the whole hierarchy
+ *
+ * memory.stat shows what the last rstat flush aggregated; memcg flushes
+ * about every 2 s, or on a read once enough updates are pending. This
+ * flushes now, from the root, so every cgroup's memory.stat is exact.
+ * Sleeps.
+ *
+ * Return: 0, or -EOPNOTSUPP when the kernel symbols were not found.
+ */
+int zcpool_memcg_flush_stats(void)
+{
+	struct mem_cgroup *root;
+
+	if (!zcpool_fn.root_memcg)
+		return -EOPNOTSUPP;
+	root = READ_ONCE(*zcpool_fn.root_memcg);
+	if (!root)
+		return -EOPNOTSUPP;
+	if (zcpool_fn.rstat_flush)
+		zcpool_fn.rstat_flush(root->css.cgroup);
+	else if (zcpool_fn.css_rstat_flush)
+		zcpool_fn.css_rstat_flush(&root->css);
+	else
+		return -EOPNOTSUPP;
 	return 0;
 }
 

@@ -22,6 +22,7 @@
 #include "zcpool.h"
 
 #include <linux/debugfs.h>
+#include <linux/fs.h>
 #include <linux/seq_file.h>
 #include <linux/string.h>
 
@@ -150,10 +151,28 @@ static int zcpool_stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(zcpool_stats);
 
+static ssize_t zcpool_flush_write(struct file *file, const char __user *buf,
+				  size_t len, loff_t *ppos)
+{
+	int ret = zcpool_memcg_flush_stats();
+
+	return ret ? ret : len;
+}
+
+static const struct file_operations zcpool_flush_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = zcpool_flush_write,
+};
+
 /**
  * zcpool_stats_init() - create the debugfs view
  *
- * debugfs is optional: failing to create it is not an error.
+ * zcpool/stats shows the pool's counters; writing anything to
+ * zcpool/flush_memcg_stats flushes memcg's rstat (see
+ * zcpool_memcg_flush_stats()), so the guest samples exact memory.stat
+ * values without waiting for the periodic flush. debugfs is optional:
+ * failing to create it is not an error.
  *
  * Return: 0.
  */
@@ -162,6 +181,8 @@ int zcpool_stats_init(void)
 	zcpool_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("stats", 0400, zcpool_debugfs, NULL,
 			    &zcpool_stats_fops);
+	debugfs_create_file("flush_memcg_stats", 0200, zcpool_debugfs, NULL,
+			    &zcpool_flush_fops);
 	return 0;
 }
 

@@ -149,6 +149,7 @@ ssize_t zcpool_rx_read(struct zcpool_queue *q, char __user *buf,
 
 /* memcg.c */
 int zcpool_memcg_init(void);
+int zcpool_memcg_flush_stats(void);
 struct mem_cgroup *zcpool_memcg_get_current(void);
 void zcpool_memcg_put(struct mem_cgroup *memcg);
 u64 zcpool_memcg_id(struct mem_cgroup *memcg);

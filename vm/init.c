@@ -342,6 +342,8 @@ int main(void)
 	mount_fs("devtmpfs", "/dev", MS_NOSUID);
 	open_console();
 	mount_fs("cgroup2", CGROUP_ROOT, MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	/* zcpool's stats and memcg flush files (scenario.h). */
+	mount_fs("debugfs", "/sys/kernel/debug", MS_NOSUID | MS_NODEV | MS_NOEXEC);
 	write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory");
 
 	cmdline_get("mode", mode, sizeof(mode));

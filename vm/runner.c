@@ -36,7 +36,7 @@
 #define MODULE_PATH		"/lib/modules/zcpool.ko"
 #define MODULE_VERSION_PATH	"/sys/module/zcpool/version"
 #define DEFAULT_SIZE_MIB	32
-#define DEFAULT_SETTLE_MS	2500
+#define DEFAULT_SETTLE_MS	0
 #define MAX_SIZE_MIB		4096
 #define MAX_SETTLE_MS		60000
 #define MAX_SCENARIOS		64
@@ -300,6 +300,7 @@ int main(int argc, char **argv)
 	}
 	cfg.size = (size_t)size_mib << 20;
 	cfg.settle_ms = settle_ms;
+	cfg.flush_stats = cmdline_get_long("flush_stats", 1) != 0;
 
 	/* Matrix scenarios out of the list, in order; the others run once. */
 	for (i = 0; i < count; i++) {

@@ -3,8 +3,13 @@
  * Helpers shared by the scenarios.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <zcpool.h>
 
 #include "cgroup_util.h"
 #include "ktap.h"
@@ -49,10 +54,32 @@ int memcg_read(const char *cgroup, struct memcg_sample *s)
 	return ret;
 }
 
-int memcg_sample(const char *cgroup, unsigned int settle_ms,
+/* Flush memcg's rstat through zcpool; 0, or -1 with errno set. */
+static int memcg_flush_stats(void)
+{
+	int fd = open(DEBUGFS "/" ZCPOOL_DEBUGFS_FLUSH, O_WRONLY | O_CLOEXEC);
+	ssize_t ret;
+
+	if (fd < 0)
+		return -1;
+	ret = write(fd, "1", 1);
+	close(fd);
+	return ret == 1 ? 0 : -1;
+}
+
+int memcg_sample(const char *cgroup, const struct zc_config *cfg,
 		 struct memcg_sample *s)
 {
-	settle(settle_ms);
+	static bool unavailable;
+
+	settle(cfg->settle_ms);
+	if (cfg->flush_stats && !unavailable && memcg_flush_stats()) {
+		ktap_print_msg("memcg stats: no forced flush through " DEBUGFS "/" ZCPOOL_DEBUGFS_FLUSH
+			       " (%m); waiting %d ms before each sample instead", FALLBACK_SETTLE_MS);
+		unavailable = true;
+	}
+	if (cfg->flush_stats && unavailable)
+		settle(FALLBACK_SETTLE_MS);
 	return memcg_read(cgroup, s);
 }
 

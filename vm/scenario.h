@@ -11,6 +11,7 @@
 struct zc_config {
 	size_t size;			/* zcbench.size_mib, in bytes */
 	unsigned int settle_ms;		/* zcbench.settle_ms */
+	int flush_stats;		/* zcbench.flush_stats */
 	const char *variant;		/* matrix scenarios: the variant loaded */
 };
 
@@ -62,11 +63,18 @@ void settle(unsigned int ms);
  */
 int memcg_read(const char *cgroup, struct memcg_sample *s);
 
+/* Where the guest mounts debugfs. */
+#define DEBUGFS "/sys/kernel/debug"
+
 /*
- * Wait settle_ms (so the periodic memcg stats flush has run), then sample
- * cgroup as memcg_read() does.
+ * Wait cfg->settle_ms, flush memcg's rstat through zcpool if
+ * cfg->flush_stats (without the flush, memory.stat is what the last
+ * periodic flush, about every 2 s, left), then sample cgroup as memcg_read()
+ * does. If the flush is unavailable, say so once and wait
+ * FALLBACK_SETTLE_MS before every sample instead.
  */
-int memcg_sample(const char *cgroup, unsigned int settle_ms,
+#define FALLBACK_SETTLE_MS 2500
+int memcg_sample(const char *cgroup, const struct zc_config *cfg,
 		 struct memcg_sample *s);
 
 /* Print s as the metrics <point>.memory_current, <point>.file_mapped, ... */

@@ -481,7 +481,7 @@ int test_tcp_zerocopy(const char *name, const struct zc_config *cfg)
 		goto cleanup;
 	}
 
-	sample_err |= memcg_sample(rx_cg, cfg->settle_ms, &before);
+	sample_err |= memcg_sample(rx_cg, cfg, &before);
 	memcg_sample_print("before", &before);
 
 	if (write(pipefd[1], &port, sizeof(port)) != sizeof(port)) {
@@ -526,13 +526,13 @@ int test_tcp_zerocopy(const char *name, const struct zc_config *cfg)
 			       st.bad_offset);
 	verified = transferred && st.bad_offset < 0;
 
-	sample_err |= memcg_sample(rx_cg, cfg->settle_ms, &mapped);
+	sample_err |= memcg_sample(rx_cg, cfg, &mapped);
 	memcg_sample_print("mapped", &mapped);
 
 	munmap(region, cfg->size);
 	region = MAP_FAILED;
 
-	sample_err |= memcg_sample(rx_cg, cfg->settle_ms, &after);
+	sample_err |= memcg_sample(rx_cg, cfg, &after);
 	memcg_sample_print("after", &after);
 
 cleanup:

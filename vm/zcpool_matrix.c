@@ -166,7 +166,7 @@ static long mx_sample(struct mx *m, const char *cg, const char *point,
 
 	if (!s)
 		s = &tmp;
-	if (memcg_sample(cg, m->cfg->settle_ms, s))
+	if (memcg_sample(cg, m->cfg, s))
 		return -1;
 	memcg_sample_print(point, s);
 	return s->memory_current;

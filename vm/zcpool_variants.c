@@ -57,9 +57,9 @@ struct point {
 	long pagetables;
 };
 
-static int sample(const char *cg, unsigned int settle_ms, struct point *p)
+static int sample(const char *cg, const struct zc_config *cfg, struct point *p)
 {
-	int ret = memcg_sample(cg, settle_ms, &p->s);
+	int ret = memcg_sample(cg, cfg, &p->s);
 
 	p->pagetables = cg_read_key_long(cg, "memory.stat", "pagetables");
 	if (p->pagetables < 0)
@@ -202,9 +202,9 @@ static int variant_receive(struct run *r)
 		ktap_print_msg("%s: open/mmap/stats: %m", r->d->name);
 		goto out;
 	}
-	if (sample(r->cg, r->cfg->settle_ms, &r->before) ||
+	if (sample(r->cg, r->cfg, &r->before) ||
 	    receive_all(r, fd, map, copybuf) || zcp_stats(fd, &r->st_mapped) ||
-	    sample(r->cg, r->cfg->settle_ms, &r->mapped))
+	    sample(r->cg, r->cfg, &r->mapped))
 		goto out;
 
 	munmap(map, r->size);
@@ -213,7 +213,7 @@ static int variant_receive(struct run *r)
 		ktap_print_msg("%s: RECLAIM/STATS: %m", r->d->name);
 		goto out;
 	}
-	ret = sample(r->cg, r->cfg->settle_ms, &r->after);
+	ret = sample(r->cg, r->cfg, &r->after);
 out:
 	if (map)
 		munmap(map, r->size);

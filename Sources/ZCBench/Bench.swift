@@ -62,7 +62,7 @@ public struct Bench: Sendable {
         let buildTime = (ContinuousClock.now - clock).seconds
         let launcher = GuestLauncher(options: options, progress: progress, logger: logger)
         var run = try await launcher.run(kernel: kernel, products: products, scenarios: plan.guestScenarios,
-                                         variants: plan.variants, timeout: options.timeout ?? plan.defaultTimeout,
+                                         variants: plan.variants, timeout: options.timeout ?? plan.defaultTimeout(settle: .milliseconds(options.settleMilliseconds)),
                                          in: runDirectory(for: kernel))
         run.phases.kernel = kernelTime
         run.phases.build = buildTime

@@ -63,8 +63,14 @@ public struct BootArguments: ParsableArguments {
     @Option(name: .customLong("size-mib"), help: "Receive size in MiB for scenarios that take one.")
     public var sizeMiB: Int = 32
 
-    @Option(name: .customLong("settle-ms"), help: "Wait before each cgroup sample in the guest (memcg rstat flushes about every 2 s).")
-    public var settleMilliseconds: Int = 2500
+    @Option(name: .customLong("settle-ms"), help: "Wait before each cgroup sample in the guest, in ms (default 0).")
+    public var settleMilliseconds: Int = 0
+
+    @Flag(inversion: .prefixedNo, help: "Flush memcg's stats through zcpool before each cgroup sample, so memory.stat is exact at once; without it, memory.stat lags until memcg's periodic flush (about 2 s: pair --no-flush-stats with --settle-ms 2500).")
+    public var flushStats = true
+
+    @Option(name: .customLong("append"), help: "Kernel parameters to add, space-separated (after zcbench's own).")
+    public var append: String?
 
     public init() {}
 
@@ -90,7 +96,9 @@ public struct BootArguments: ParsableArguments {
         options.timeout = timeout.map { .seconds($0) }
         options.sizeMiB = sizeMiB
         options.settleMilliseconds = settleMilliseconds
+        options.flushStats = flushStats
         options.directBoot = boot == "pvh"
+        options.extraKernelArguments = append.map { $0.split(separator: " ").map(String.init) } ?? []
         if firmware == "seabios" { options.firmware = nil }
         return options
     }

@@ -17,14 +17,19 @@ public struct BootOptions: Sendable, Equatable {
     public var timeout: Duration?
     /// Receive size for the scenarios that take one.
     public var sizeMiB: Int = 32
-    /// Wait before each cgroup sample in the guest (memcg's periodic rstat flush is ~2 s).
-    public var settleMilliseconds: Int = 2500
+    /// Wait before each cgroup sample in the guest.
+    public var settleMilliseconds: Int = 0
+    /// Flush memcg's rstat through zcpool before each cgroup sample (else memory.stat
+    /// lags until the periodic flush, about every 2 s).
+    public var flushStats = true
     /// Firmware image; qboot (faster than SeaBIOS) when QEMU ships it.
     public var firmware: String? = FileManager.default.fileExists(atPath: "/usr/share/qemu/qboot.rom")
         ? "/usr/share/qemu/qboot.rom" : nil
     /// Boot the uncompressed vmlinux through its PVH entry when the cache has one (fast),
     /// or always the bzImage.
     public var directBoot = true
+    /// Kernel parameters appended verbatim (`--append`).
+    public var extraKernelArguments: [String] = []
     public var busybox: String = "/bin/busybox"
 
     public init() {}
@@ -92,12 +97,13 @@ public struct GuestLauncher: Sendable {
         if !variants.isEmpty { parameters.append(("variants", variants.joined(separator: ","))) }
         parameters.append(("size_mib", "\(options.sizeMiB)"))
         parameters.append(("settle_ms", "\(options.settleMilliseconds)"))
+        parameters.append(("flush_stats", options.flushStats ? "1" : "0"))
         if let timeout, timeout >= .seconds(30) {
             // init stops the runner a little before the host stops QEMU, so what it
             // measured so far and its exit status still reach the results port.
             parameters.append(("runner_timeout_s", "\(timeout.components.seconds - 10)"))
         }
-        return KernelCommandLine(parameters: parameters)
+        return KernelCommandLine(parameters: parameters, extra: options.extraKernelArguments)
     }
 
     /// Writes the initramfs for `products` into `directory`.

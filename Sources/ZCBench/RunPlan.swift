@@ -23,12 +23,13 @@ public struct RunPlan: Sendable {
     }
 
     /// How long a boot of this plan may take under TCG: 120 s for boot and the short
-    /// scenarios, plus 60 s for zcpool-variants and 100 s per variant of a matrix (about 52 s
-    /// are measured per variant with the default settle time).
-    public var defaultTimeout: Duration {
-        var seconds = 120
-        if scenarios.contains(where: { $0.name == "zcpool-variants" }) { seconds += 60 }
-        if !properties.isEmpty { seconds += 100 * variants.count }
+    /// scenarios, plus 60 s for zcpool-variants and 30 s per variant of a matrix (about 5 s
+    /// are measured per variant with forced stats flushes), and for each cgroup sample
+    /// (about 20 per variant, 10 in zcpool-variants) the settle wait.
+    public func defaultTimeout(settle: Duration = .zero) -> Duration {
+        var seconds = 120.0
+        if scenarios.contains(where: { $0.name == "zcpool-variants" }) { seconds += 60 + 10 * settle.seconds }
+        if !properties.isEmpty { seconds += Double(variants.count) * (30 + 20 * settle.seconds) }
         return .seconds(seconds)
     }
 

@@ -113,6 +113,14 @@ struct zcpool_reclaim {
 	__u64 outstanding;	/* (out) pages still referenced elsewhere */
 };
 
+/*
+ * debugfs, under its mount point: the pool's counters (read), and a file
+ * whose write flushes memcg's rstat from the root, so every cgroup's
+ * memory.stat is exact at once (EOPNOTSUPP if the kernel lacks the symbols).
+ */
+#define ZCPOOL_DEBUGFS_STATS	"zcpool/stats"
+#define ZCPOOL_DEBUGFS_FLUSH	"zcpool/flush_memcg_stats"
+
 #define ZCPOOL_IOC_MAGIC	0xb7
 #define ZCPOOL_IOC_FEED		_IOWR(ZCPOOL_IOC_MAGIC, 1, struct zcpool_feed)
 #define ZCPOOL_IOC_RECEIVE	_IOWR(ZCPOOL_IOC_MAGIC, 2, struct zcpool_receive)
