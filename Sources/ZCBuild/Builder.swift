@@ -77,20 +77,59 @@ public struct Builder: Sendable {
         if source.source.standardizedFileURL != moduleDir.standardizedFileURL {
             try mirror(from: source.source, to: moduleDir)
         }
-        try await progress.step("building zcpool.ko for \(release)") {
-            try await compile(Self.kbuild(headers: headers, moduleDirectory: moduleDir.path), what: "the zcpool module")
-        }
+        let kbuild = Self.kbuild(headers: headers, moduleDirectory: moduleDir.path)
+        let moduleFile = moduleDir.appendingPathComponent("zcpool.ko")
+        try await buildIfStale(kbuild, what: "the zcpool module", title: "building zcpool.ko for \(release)",
+                               products: [moduleFile], sources: [moduleDir],
+                               stamp: moduleDir.appendingPathComponent(".zcbench-built"))
         let vmOut = output.appendingPathComponent("vm")
-        try await progress.step("building the guest programs") {
-            try await compile(Self.guestPrograms(vmDirectory: repository.appendingPathComponent("vm").path,
-                                                 output: vmOut.path), what: "the guest programs")
-        }
-        let modulePath = moduleDir.appendingPathComponent("zcpool.ko").path
+        let vmSource = repository.appendingPathComponent("vm")
+        try await buildIfStale(Self.guestPrograms(vmDirectory: vmSource.path, output: vmOut.path),
+                               what: "the guest programs", title: "building the guest programs",
+                               products: ["init", "zcrunner"].map { vmOut.appendingPathComponent($0) },
+                               sources: [vmSource, repository.appendingPathComponent("kernel/uapi")],
+                               stamp: vmOut.appendingPathComponent(".zcbench-built"))
+        let modulePath = moduleFile.path
         let info = try Modinfo.read(path: modulePath)
         try checkVermagic(info["vermagic"], release: release, module: modulePath)
         return BuildProducts(module: modulePath,
                              initProgram: vmOut.appendingPathComponent("init").path,
                              runner: vmOut.appendingPathComponent("zcrunner").path)
+    }
+
+    /// Runs `command` unless its last successful run, recorded in `stamp` with the command
+    /// itself, is newer than every source file under `sources` and every product exists.
+    /// make would find nothing to do, but kbuild alone takes about a second to find that out.
+    func buildIfStale(_ command: Command, what: String, title: String, products: [URL], sources: [URL],
+                      stamp: URL) async throws {
+        let fm = FileManager.default
+        if let recorded = try? String(contentsOf: stamp, encoding: .utf8), recorded == command.description,
+           let built = (try? fm.attributesOfItem(atPath: stamp.path))?[.modificationDate] as? Date,
+           products.allSatisfy({ fm.fileExists(atPath: $0.path) }),
+           Self.newestSource(under: sources).map({ $0 < built }) ?? false {
+            return
+        }
+        try? fm.removeItem(at: stamp)
+        try await progress.step(title) { try await compile(command, what: what) }
+        try? Data(command.description.utf8).write(to: stamp)
+    }
+
+    /// The latest modification time of the source files (``isSource``) under `directories`.
+    static func newestSource(under directories: [URL]) -> Date? {
+        let fm = FileManager.default
+        var newest: Date?
+        for directory in directories {
+            guard let walker = fm.enumerator(at: directory, includingPropertiesForKeys: [.contentModificationDateKey]) else {
+                continue
+            }
+            for case let url as URL in walker where isSource(url.lastPathComponent) {
+                guard let date = try? url.resourceValues(forKeys: [.contentModificationDateKey]).contentModificationDate else {
+                    continue
+                }
+                newest = max(newest ?? date, date)
+            }
+        }
+        return newest
     }
 
     /// Runs a compiling command; on failure the error shows the compiler's error lines.
