@@ -47,6 +47,7 @@ static const struct scenario scenarios[] = {
 	{ "tcp-zerocopy", test_tcp_zerocopy },
 	{ "zcpool-device", test_zcpool_device },
 	{ "zcpool-variants", test_zcpool_variants },
+	{ "zcpool-cost", test_zcpool_cost },
 };
 
 /* The matrix scenarios, run once per variant as <variant>/<name>. */

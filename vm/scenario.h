@@ -28,6 +28,7 @@ struct scenario {
 int test_tcp_zerocopy(const char *name, const struct zc_config *cfg);
 int test_zcpool_device(const char *name, const struct zc_config *cfg);
 int test_zcpool_variants(const char *name, const struct zc_config *cfg);
+int test_zcpool_cost(const char *name, const struct zc_config *cfg);
 
 /*
  * The accounting matrix (docs/matrix-protocol.md, zcpool_matrix.c): run once

@@ -55,6 +55,7 @@ struct zc_rx_stats {
 	size_t mapped;		/* bytes mapped by TCP_ZEROCOPY_RECEIVE */
 	size_t copied;		/* bytes read() as recv_skip_hint asked */
 	long zc_calls;		/* getsockopt(TCP_ZEROCOPY_RECEIVE) calls */
+	long long zc_ns;	/* time spent in those calls */
 	long bad_offset;	/* stream offset of the first wrong byte, or -1 */
 };
 
@@ -116,6 +117,15 @@ static long elapsed_ms(const struct timespec *start)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (now.tv_sec - start->tv_sec) * 1000 +
 	       (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+static long long elapsed_ns(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000000000LL +
+	       (now.tv_nsec - start->tv_nsec);
 }
 
 /* Set the MTU of lo and bring it up; that also gives it 127.0.0.1/8. */
@@ -366,6 +376,7 @@ static size_t zc_receive(int fd, unsigned char *region, size_t size,
 	while (received < size) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		struct tcp_zerocopy_receive zc;
+		struct timespec t0, t1;
 		socklen_t zc_len = sizeof(zc);
 		int ret;
 
@@ -380,6 +391,7 @@ static size_t zc_receive(int fd, unsigned char *region, size_t size,
 		}
 
 		memset(&zc, 0, sizeof(zc));
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		zc.address = (uintptr_t)(region + st->mapped);
 		zc.length = size - st->mapped < ZC_MAX_LENGTH ?
 			    size - st->mapped : ZC_MAX_LENGTH;
@@ -391,6 +403,9 @@ static size_t zc_receive(int fd, unsigned char *region, size_t size,
 						      strerror(errno));
 			break;
 		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		st->zc_ns += (t1.tv_sec - t0.tv_sec) * 1000000000LL +
+			     (t1.tv_nsec - t0.tv_nsec);
 		st->zc_calls++;
 		if (zc.err) {
 			ktap_print_msg("socket error: %s", strerror(-zc.err));
@@ -510,6 +525,7 @@ int test_tcp_zerocopy(const char *name, const struct zc_config *cfg)
 	ktap_metric("mapped", st.mapped);
 	ktap_metric("copied", st.copied);
 	ktap_metric("zc_calls", st.zc_calls);
+	ktap_metric("zc_ns", st.zc_ns);
 
 	if (received < cfg->size)
 		kill(sender, SIGKILL);
@@ -529,8 +545,10 @@ int test_tcp_zerocopy(const char *name, const struct zc_config *cfg)
 	sample_err |= memcg_sample(rx_cg, cfg, &mapped);
 	memcg_sample_print("mapped", &mapped);
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	munmap(region, cfg->size);
 	region = MAP_FAILED;
+	ktap_metric("munmap_ns", elapsed_ns(&start));
 
 	sample_err |= memcg_sample(rx_cg, cfg, &after);
 	memcg_sample_print("after", &after);

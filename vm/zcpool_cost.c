@@ -1,0 +1,219 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * zcpool-cost: what each accounting variant costs in the data path
+ * (`zcbench bench`, bench/RESULTS.md).
+ *
+ * In a cgroup of its own, for each variant (the module parameter, taken by
+ * the queue at open), each batch size (pages per RECEIVE call: 1, 8, 32) and
+ * each receive size (4 KiB to 64 MiB): FEED the size and mmap it (the NIC's
+ * and the application's set-up, not timed), then time RECEIVE in batch-page
+ * calls until everything is mapped, munmap and RECLAIM. Rounds repeat until
+ * COST_MIN_PAGES pages were timed or COST_BUDGET_NS went by, and at least
+ * COST_MIN_ROUNDS times; the metric is the median round's time per page:
+ *
+ *   <variant>.b<batch>.<size>k.ns_per_page
+ *
+ * and of that round, the RECEIVE calls alone (.receive_ns_per_page).
+ *
+ * One case per variant: every round mapped everything and RECLAIM left no
+ * page outstanding. Absolute times under TCG mean little; the host reports
+ * ratios to unaccounted.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cgroup_util.h"
+#include "ktap.h"
+#include "scenario.h"
+#include "zcpool_util.h"
+
+#define COST_MIN_PAGES	2048
+#define COST_MIN_ROUNDS	3
+#define COST_BUDGET_NS	(400 * 1000 * 1000LL)
+#define COST_PATTERN	0xc05755ULL
+
+static const char *const variants[] = {
+	"unaccounted", "v1", "v2", "pool-free", "batch", "steal",
+};
+static const unsigned int batches[] = { 1, 8, 32 };
+static const size_t sizes_kib[] = { 4, 64, 1024, 16384, 65536 };
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The time of one round, and of its RECEIVE calls. */
+struct cost {
+	int64_t ns;
+	int64_t receive_ns;
+};
+
+static int cmp_cost(const void *a, const void *b)
+{
+	return cmp_i64(&((const struct cost *)a)->ns, &((const struct cost *)b)->ns);
+}
+
+/*
+ * One round: FEED size bytes, map them, then the timed part. Returns the
+ * timed nanoseconds (in c), or -1 after saying what went wrong.
+ */
+static int cost_round(int fd, size_t size, unsigned int batch, struct cost *c)
+{
+	struct zcpool_reclaim rc;
+	size_t mapped = 0;
+	unsigned char *map;
+	int64_t start;
+
+	if (zcp_feed(fd, size, COST_PATTERN, NULL)) {
+		ktap_print_msg("FEED %zu: %m", size);
+		return -1;
+	}
+	map = zcp_map(fd, size);
+	if (!map) {
+		ktap_print_msg("mmap %zu: %m", size);
+		return -1;
+	}
+	start = now_ns();
+	while (mapped < size) {
+		struct zcpool_receive r;
+		size_t len = (size_t)batch * ZCP_PAGE;
+
+		if (len > size - mapped)
+			len = size - mapped;
+		errno = 0;
+		if (zcp_receive(fd, map + mapped, len, &r) || !r.mapped) {
+			ktap_print_msg("RECEIVE at %zu of %zu: %s (stop_errno %llu)",
+				       mapped, size, errno ? strerror(errno) : "nothing mapped",
+				       (unsigned long long)r.stop_errno);
+			munmap(map, size);
+			return -1;
+		}
+		mapped += r.mapped;
+	}
+	c->receive_ns = now_ns() - start;
+	munmap(map, size);
+	if (zcp_reclaim(fd, &rc)) {
+		ktap_print_msg("RECLAIM: %m");
+		return -1;
+	}
+	c->ns = now_ns() - start;
+	if (rc.outstanding) {
+		ktap_print_msg("RECLAIM left %llu pages outstanding",
+			       (unsigned long long)rc.outstanding);
+		return -1;
+	}
+	return 0;
+}
+
+/* Every (batch, size) of one variant; false if any round failed. */
+static bool cost_variant(const char *variant)
+{
+	size_t b, s;
+	bool ok = true;
+	int fd;
+
+	if (zcp_set_variant(variant)) {
+		ktap_print_msg("variant %s: %m", variant);
+		return false;
+	}
+	fd = zcp_open();
+	if (fd < 0) {
+		ktap_print_msg("open " ZCPOOL_DEVICE ": %m");
+		return false;
+	}
+	for (b = 0; ok && b < ARRAY_LEN(batches); b++) {
+		for (s = 0; ok && s < ARRAY_LEN(sizes_kib); s++) {
+			size_t size = sizes_kib[s] << 10, pages = size / ZCP_PAGE;
+			size_t i, rounds = COST_MIN_PAGES / pages;
+			int64_t start = now_ns();
+			struct cost *cost;
+			char metric[96];
+
+			if (rounds < COST_MIN_ROUNDS)
+				rounds = COST_MIN_ROUNDS;
+			cost = calloc(rounds, sizeof(*cost));
+			if (!cost) {
+				ktap_print_msg("calloc: %m");
+				ok = false;
+				break;
+			}
+			for (i = 0; ok && i < rounds; i++) {
+				if (cost_round(fd, size, batches[b], &cost[i]))
+					ok = false;
+				if (i + 1 >= COST_MIN_ROUNDS &&
+				    now_ns() - start > COST_BUDGET_NS)
+					rounds = i + 1;
+			}
+			if (ok) {
+				qsort(cost, rounds, sizeof(*cost), cmp_cost);
+				snprintf(metric, sizeof(metric), "%s.b%u.%zuk.ns_per_page",
+					 variant, batches[b], sizes_kib[s]);
+				ktap_metric(metric, cost[rounds / 2].ns / (int64_t)pages);
+				snprintf(metric, sizeof(metric), "%s.b%u.%zuk.receive_ns_per_page",
+					 variant, batches[b], sizes_kib[s]);
+				ktap_metric(metric, cost[rounds / 2].receive_ns / (int64_t)pages);
+				snprintf(metric, sizeof(metric), "%s.b%u.%zuk.rounds",
+					 variant, batches[b], sizes_kib[s]);
+				ktap_metric(metric, rounds);
+			}
+			free(cost);
+		}
+	}
+	close(fd);
+	return ok;
+}
+
+int test_zcpool_cost(const char *name, const struct zc_config *cfg)
+{
+	char cg[PATH_MAX], base[NAME_MAX + 1];
+	bool all = true;
+	size_t i;
+
+	(void)cfg;
+	ktap_print_plan(ARRAY_LEN(variants));
+	ktap_metric("page_size", ZCP_PAGE);
+	ktap_metric("nr_cpus", sysconf(_SC_NPROCESSORS_ONLN));
+	ktap_metric("min_pages", COST_MIN_PAGES);
+
+	/* Charges need a memcg: the root cgroup counts as none. */
+	snprintf(base, sizeof(base), "zc-%s", name);
+	cg_name(cg, base);
+	if (cg_create(cg) || cg_enter(cg, 0)) {
+		ktap_print_msg("cgroup %s: %m", cg);
+		for (i = 0; i < ARRAY_LEN(variants); i++)
+			ktap_test_result(false, i + 1, variants[i], NULL);
+		return 1;
+	}
+	for (i = 0; i < ARRAY_LEN(variants); i++) {
+		bool ok = cost_variant(variants[i]);
+
+		ktap_test_result(ok, i + 1, variants[i], NULL);
+		all &= ok;
+	}
+	if (zcp_set_variant("pool-free"))
+		ktap_print_msg("restore variant pool-free: %m");
+	if (cg_enter(CG_ROOT, 0) || cg_destroy(cg))
+		ktap_print_msg("remove %s: %m", cg);
+	return all ? 0 : 1;
+}
