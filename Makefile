@@ -1,11 +1,12 @@
 # zcbench: two entry points, each provisioning what it needs (idempotent, fast when done).
 #   make check  - build, fetch the 6.1 kernel, run `zcbench check` and print its results
 #   make test   - build, fetch both kernels, run the unit and VM tests
+#   make bench  - measure time to verdict, per-page cost and scale; write bench/RESULTS.md
 SWIFT   ?= swift
 ZCBENCH := .build/debug/zcbench
 SERIES  ?= 6.1
 
-.PHONY: check test provision build kernels unit-test clean
+.PHONY: check test bench provision build kernels unit-test clean
 
 check: build
 	$(ZCBENCH) kernel fetch --series $(SERIES)
@@ -15,6 +16,10 @@ test: build
 	$(ZCBENCH) kernel fetch --series 6.1
 	$(ZCBENCH) kernel fetch --series 6.12
 	ZCBENCH_VM_TESTS=1 $(SWIFT) test
+
+bench: build
+	$(ZCBENCH) kernel fetch --series $(SERIES)
+	$(ZCBENCH) bench --series $(SERIES) --results bench/RESULTS.md --json bench/results.json
 
 # Unit tests only: no QEMU, no kernel.
 unit-test: build

@@ -20,7 +20,6 @@
 #include <linux/string.h>
 
 /* 128 MiB: room for a 64 MiB receive mapped at once, and some more. */
-#define ZCPOOL_DEFAULT_POOL_PAGES	32768
 
 static const char * const zcpool_variant_names[ZCPOOL_NR_VARIANTS] = {
 	[ZCPOOL_VARIANT_UNACCOUNTED]	= "unaccounted",

@@ -42,6 +42,9 @@
 #define MAX_SCENARIOS		64
 #define MAX_VARIANTS		ZCPOOL_NR_VARIANTS
 
+/* " pool_pages=N" for every reload when the receive size needs more, else "". */
+static char pool_param[48];
+
 /* Scenarios that run once, before the matrix. */
 static const struct scenario scenarios[] = {
 	{ "tcp-zerocopy", test_tcp_zerocopy },
@@ -150,11 +153,11 @@ static bool run_scenario(unsigned int n, const char *name,
  */
 static bool reload_module(unsigned int n, const char *variant)
 {
-	char params[64], name[64], loaded[32] = "";
+	char params[96], name[64], loaded[32] = "";
 	bool ok = false;
 
 	snprintf(name, sizeof(name), "%s/reload", variant);
-	snprintf(params, sizeof(params), "variant=%s", variant);
+	snprintf(params, sizeof(params), "variant=%s%s", variant, pool_param);
 	if (zcp_module_unload() && errno != ENOENT) {
 		ktap_print_msg("delete_module(zcpool): %s (errno %d)",
 			       strerror(errno), errno);
@@ -255,6 +258,7 @@ int main(int argc, char **argv)
 	int results_fd = 1, module_err = -1;
 	struct zc_config cfg = { 0 };
 	long size_mib, settle_ms;
+	unsigned long pool_pages;
 	bool ok, reload = true;
 	int opt;
 
@@ -301,6 +305,17 @@ int main(int argc, char **argv)
 	}
 	cfg.size = (size_t)size_mib << 20;
 	cfg.settle_ms = settle_ms;
+	/*
+	 * Scenarios hold up to twice the receive size out of the pool (cross-cgroup,
+	 * vmsplice-pin): above the module's default, raise pool_pages for this
+	 * load and every reload.
+	 */
+	pool_pages = 2 * (cfg.size / 4096) + 4096;
+	if (pool_pages > ZCPOOL_DEFAULT_POOL_PAGES) {
+		snprintf(pool_param, sizeof(pool_param), " pool_pages=%lu", pool_pages);
+		if (zcp_param_set("pool_pages", pool_param + strlen(" pool_pages=")))
+			ktap_print_msg("pool_pages=%lu: %m", pool_pages);
+	}
 	cfg.flush_stats = cmdline_get_long("flush_stats", 1) != 0;
 
 	/* Matrix scenarios out of the list, in order; the others run once. */
@@ -322,13 +337,20 @@ int main(int argc, char **argv)
 	if (nmx)
 		plan += nvar * (nmx + reload);
 	ktap_print_plan(plan);
+	guest_memory_init();
 	ok = test_module_load(1, module_err);
-	for (i = 0, n = 2; i < nonce; i++, n++)
+	for (i = 0, n = 2; i < nonce; i++, n++) {
+		/* A scenario may have reloaded the module with its defaults. */
+		if (pool_param[0] &&
+		    zcp_param_set("pool_pages", pool_param + strlen(" pool_pages=")))
+			ktap_print_msg("pool_pages=%lu: %m", pool_pages);
 		ok &= run_scenario(n, names[i],
 				   find(scenarios, ARRAY_SIZE(scenarios),
 					names[i]), &cfg);
+	}
 	for (i = 0; nmx && i < nvar; i++, n += nmx + reload)
 		ok &= run_variant(n, variants[i], mx, nmx, cfg, reload);
+	guest_memory_print();
 
 	return ok ? 0 : 1;
 }

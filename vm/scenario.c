@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +27,59 @@ void settle(unsigned int ms)
 		;
 }
 
+/* Shared with every scenario process: MemTotal and the lowest MemAvailable. */
+static struct guest_memory {
+	long total_kb;
+	long min_available_kb;
+} *guest_memory;
+
+/* MemTotal and MemAvailable from /proc/meminfo, in kB; 0 or -1. */
+static int meminfo(long *total_kb, long *available_kb)
+{
+	char line[256];
+	FILE *f = fopen("/proc/meminfo", "re");
+	int found = 0;
+
+	if (!f)
+		return -1;
+	while (found < 2 && fgets(line, sizeof(line), f))
+		found += sscanf(line, "MemTotal: %ld kB", total_kb) == 1 ||
+			 sscanf(line, "MemAvailable: %ld kB", available_kb) == 1;
+	fclose(f);
+	return found == 2 ? 0 : -1;
+}
+
+void guest_memory_init(void)
+{
+	long total, available;
+
+	guest_memory = mmap(NULL, sizeof(*guest_memory), PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (guest_memory == MAP_FAILED || meminfo(&total, &available)) {
+		guest_memory = NULL;
+		return;
+	}
+	guest_memory->total_kb = total;
+	guest_memory->min_available_kb = available;
+}
+
+static void guest_memory_note(void)
+{
+	long total, available;
+
+	if (guest_memory && !meminfo(&total, &available) &&
+	    available < guest_memory->min_available_kb)
+		guest_memory->min_available_kb = available;
+}
+
+void guest_memory_print(void)
+{
+	if (guest_memory)
+		ktap_print_msg("guest memory: total_kb=%ld min_available_kb=%ld",
+			       guest_memory->total_kb,
+			       guest_memory->min_available_kb);
+}
+
 int memcg_read(const char *cgroup, struct memcg_sample *s)
 {
 	static const char *const keys[] = { "file_mapped", "sock", "kernel" };
@@ -34,6 +88,7 @@ int memcg_read(const char *cgroup, struct memcg_sample *s)
 	int ret = 0;
 	size_t i;
 
+	guest_memory_note();
 	s->memory_current = cg_read_long(cgroup, "memory.current");
 	if (s->memory_current < 0) {
 		ktap_print_msg("%s/memory.current: %m", cgroup);

@@ -78,6 +78,15 @@ int memcg_read(const char *cgroup, struct memcg_sample *s);
 int memcg_sample(const char *cgroup, const struct zc_config *cfg,
 		 struct memcg_sample *s);
 
+/*
+ * The guest's memory while scenarios run: guest_memory_init() (in the runner,
+ * before scenarios fork) shares a low-water mark of MemAvailable that every
+ * memcg_read() updates; guest_memory_print() prints
+ * "# guest memory: total_kb=N min_available_kb=M" at the top level.
+ */
+void guest_memory_init(void);
+void guest_memory_print(void);
+
 /* Print s as the metrics <point>.memory_current, <point>.file_mapped, ... */
 void memcg_sample_print(const char *point, const struct memcg_sample *s);
 

@@ -38,7 +38,6 @@
 #define PATTERN_A		0xa5a5a5a5a5a5a5a5ULL
 #define PATTERN_B		0x5b5b5b5b5b5b5b5bULL
 #define PINNED_PAGES		256
-#define DEFAULT_POOL_PAGES	"32768"
 
 struct dev_ctx {
 	const struct zc_config *cfg;
@@ -864,10 +863,13 @@ static bool t_receive_charge_failure_skip_hint(struct dev_ctx *c)
 static bool t_pool_exhausted_enobufs(struct dev_ctx *c)
 {
 	struct zcpool_stats st;
+	char before[32];
 	bool ok = false;
 	int fd;
 
 	(void)c;
+	if (zcp_param_get("pool_pages", before, sizeof(before)))
+		return expect_ok(-1, "read pool_pages");
 	if (zcp_param_set("pool_pages", "64"))
 		return expect_ok(-1, "set pool_pages=64");
 	fd = zcp_open();
@@ -890,7 +892,7 @@ static bool t_pool_exhausted_enobufs(struct dev_ctx *c)
 out:
 	if (fd >= 0)
 		close(fd);
-	if (zcp_param_set("pool_pages", DEFAULT_POOL_PAGES))
+	if (zcp_param_set("pool_pages", before))
 		ok = expect_ok(-1, "restore pool_pages");
 	return ok;
 }

@@ -13,7 +13,7 @@ public struct ZCBenchCommand: AsyncParsableCommand {
         commandName: "zcbench",
         abstract: "A test bench for memcg accounting of TCP zero-copy receive on real Debian kernels under QEMU.",
         subcommands: [DoctorCommand.self, KernelCommand.self, BuildCommand.self, RunCommand.self,
-                      ShellCommand.self, CheckCommand.self, BisectCommand.self])
+                      ShellCommand.self, CheckCommand.self, BisectCommand.self, BenchCommand.self])
 
     public init() {}
 }
@@ -508,5 +508,43 @@ public struct BisectCommand: AsyncParsableCommand {
         }
         return BisectSetup(mode: .variants, property: property, variants: list, good: good, bad: bad,
                            series: series, repeats: repeats, sizeMiB: sizeMiB)
+    }
+}
+
+public struct BenchCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure time to verdict, the per-page cost of each variant, and how both scale; write bench/RESULTS.md.")
+
+    @Option(help: "Kernel series: 6.1 or 6.12.")
+    public var series: String = KernelSeries.v6_1.rawValue
+
+    @Flag(help: "One run of each part, no levers, the smallest scale point (a smoke test).")
+    public var quick = false
+
+    @Option(help: "Write the results as markdown to this file (make bench: bench/RESULTS.md).")
+    public var results: String?
+
+    @Option(help: "Also write the results as JSON to this file.")
+    public var json: String?
+
+    @OptionGroup public var expectations: ExpectationOptions
+
+    public init() {}
+
+    public func run() async throws {
+        var options = quick ? BenchmarkOptions.quick : BenchmarkOptions()
+        options.series = try KernelSeries.parse(series)
+        let report = try await Benchmark(bench: try makeBench(), options: options, expectations: try expectations.load()).run()
+        printOut(BenchReporter.table(report))
+        let output = OutputOptions()
+        let command = (["zcbench"] + CommandLine.arguments.dropFirst()).map(shellQuote).joined(separator: " ")
+        try output.write(results.map { ($0, BenchReporter.markdown(report, command: command)) })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try output.write(json.map { ($0, String(decoding: try encoder.encode(report), as: UTF8.self)) })
+        // Every run must have met its expectations: numbers from a broken run are not results.
+        let runs = report.timeToVerdict + report.levers + report.scale.map(\.run)
+        if !runs.allSatisfy(\.passed) || report.cost == nil { throw ExitCode(1) }
     }
 }

@@ -28,6 +28,8 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var phases: Phases
     /// The runner's exit status as the guest reported it.
     public var guestExitStatus: Int?
+    /// MemTotal and the lowest MemAvailable the guest saw at a cgroup sample.
+    public var guestMemory: GuestMemory?
 
     /// True only when every check of every scenario matches its expectation.
     public var passed: Bool {
@@ -55,6 +57,7 @@ public struct RunReport: Sendable, Codable, Equatable {
         phases = run.phases
         wallSeconds = run.exit.wallTime.seconds
         guestExitStatus = run.results.exitStatus
+        guestMemory = run.results.diagnostics.lazy.compactMap(GuestMemory.init(diagnostic:)).first
         problem = run.failure
         consoleExcerpt = problem == nil ? [] : run.failureExcerpt
 

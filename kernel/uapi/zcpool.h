@@ -29,6 +29,8 @@
 #define ZCPOOL_BATCH_PAGES	32
 /* Largest FEED or RECEIVE of one call, in bytes. */
 #define ZCPOOL_MAX_IO_BYTES	(1ULL << 30)
+/* Default of the module parameter pool_pages: the pool's most pages. */
+#define ZCPOOL_DEFAULT_POOL_PAGES	32768
 
 /*
  * Accounting variants, as numbered in zcpool_stats.variant; the module
