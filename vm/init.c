@@ -332,6 +332,20 @@ static void run_shell(void)
 	}
 }
 
+/* The kernel's clock at init's start: boot time, whatever the loglevel. */
+static void report_uptime(void)
+{
+	char buf[64] = "";
+	int fd = open("/proc/uptime", O_RDONLY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		if (read(fd, buf, sizeof(buf) - 1) > 0)
+			buf[strcspn(buf, " ")] = '\0';
+		close(fd);
+	}
+	msg("started at uptime %s s", buf[0] ? buf : "unknown");
+}
+
 int main(void)
 {
 	char mode[16] = "run";
@@ -341,6 +355,7 @@ int main(void)
 	mount_fs("sysfs", "/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC);
 	mount_fs("devtmpfs", "/dev", MS_NOSUID);
 	open_console();
+	report_uptime();
 	mount_fs("cgroup2", CGROUP_ROOT, MS_NOSUID | MS_NODEV | MS_NOEXEC);
 	/* zcpool's stats and memcg flush files (scenario.h). */
 	mount_fs("debugfs", "/sys/kernel/debug", MS_NOSUID | MS_NODEV | MS_NOEXEC);

@@ -166,9 +166,12 @@ public struct Benchmark: Sendable {
             periodic.settleMilliseconds = 2500
             var twoCPUs = BootOptions()
             twoCPUs.cpus = 2
+            var quiet = BootOptions()
+            quiet.extraKernelArguments = ["loglevel=5"]
             for (name, flags, boot) in [("bzImage + SeaBIOS (the classic boot)", "--boot bzimage --firmware seabios", bzImage),
                                         ("periodic memcg flush instead of a forced one", "--no-flush-stats --settle-ms 2500", periodic),
-                                        ("2 vCPUs", "--cpus 2", twoCPUs)] {
+                                        ("2 vCPUs", "--cpus 2", twoCPUs),
+                                        ("console at warnings and worse only", "--append loglevel=5", quiet)] {
                 levers.append(try await timed(name, "zcbench run --series \(series) --variant pool-free --scenario release \(flags)",
                                               plan: single, runs: options.leverRepeats, boot: boot))
             }

@@ -173,6 +173,7 @@ public struct GuestLauncher: Sendable {
             throw ZCError(.commandFailed, "QEMU exited with status \(status) before the guest printed anything",
                           details: exit.qemuOutput.split(separator: "\n").suffix(10).map(String.init))
         }
+        phases.kernelToInit = console.kernelTimeToInit
         var run = GuestRun(directory: directory, exit: exit, console: console, results: KTAPDocument(parsing: ktap))
         run.phases = phases
         return run
@@ -203,6 +204,8 @@ public struct Phases: Sendable, Codable, Equatable {
     public var initramfs: Double?
     /// QEMU start until the runner's first result byte (firmware, kernel boot, init, module load).
     public var boot: Double?
+    /// Of that, the kernel's own clock at /init (printk time of "Run /init as init process").
+    public var kernelToInit: Double?
     /// The runner's first result byte until its exit line.
     public var scenarios: Double?
     /// The exit line until QEMU is gone (power-off).

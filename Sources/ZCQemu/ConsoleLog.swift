@@ -39,6 +39,15 @@ public struct ConsoleLog: Sendable, Equatable {
         return nil
     }
 
+    /// The kernel's own clock, in seconds, when /init started (its line
+    /// `zcbench-init: started at uptime 2.61 s`): kernel boot without QEMU's start and the
+    /// firmware. nil if not printed.
+    public var kernelTimeToInit: Double? {
+        let prefix = "zcbench-init: started at uptime "
+        guard let line = lines.first(where: { $0.hasPrefix(prefix) }) else { return nil }
+        return Double(line.dropFirst(prefix.count).split(separator: " ").first ?? "")
+    }
+
     /// The last `count` non-empty lines, for a guest that never finished.
     public func tail(_ count: Int = 20) -> [String] {
         Array(lines.filter { !$0.isEmpty }.suffix(count))

@@ -20,7 +20,7 @@ struct QemuTests {
             "-nodefaults", "-no-reboot", "-display", "none", "-no-user-config",
             "-accel", "tcg", "-m", "1024", "-smp", "1",
             "-kernel", "/k/vmlinuz", "-initrd", "/r/initramfs.cpio",
-            "-append", "console=ttyS0 rdinit=/init panic=-1 oops=panic ibt=off loglevel=7 zcbench.mode=run zcbench.scenarios=tcp-zerocopy",
+            "-append", "console=ttyS0 rdinit=/init panic=-1 oops=panic ibt=off loglevel=7 cryptomgr.notests tsc=reliable no_timer_check zcbench.mode=run zcbench.scenarios=tcp-zerocopy",
             "-chardev", "file,id=console,path=/r/console.log", "-serial", "chardev:console",
             "-chardev", "file,id=results,path=/r/results.ktap", "-serial", "chardev:results",
         ])
@@ -59,7 +59,7 @@ struct QemuTests {
     @Test("kernel command line keeps the safety parameters first")
     func commandLine() {
         let line = KernelCommandLine(parameters: [("size_mib", "64")], extra: ["nokaslr"]).description
-        #expect(line == "console=ttyS0 rdinit=/init panic=-1 oops=panic ibt=off loglevel=7 zcbench.size_mib=64 nokaslr")
+        #expect(line == "console=ttyS0 rdinit=/init panic=-1 oops=panic ibt=off loglevel=7 cryptomgr.notests tsc=reliable no_timer_check zcbench.size_mib=64 nokaslr")
     }
 
     @Test("the guest's runner stops 10 s before the host's timeout, for timeouts of 30 s and more")
