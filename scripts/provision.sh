@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(qemu-system-x86 busybox-static libkmod-dev pkg-config kmod gcc libc6-dev make xz-utils zstd
-          dpkg-dev)
+          dpkg-dev git)
 
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)

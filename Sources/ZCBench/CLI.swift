@@ -270,8 +270,10 @@ public struct OutputOptions: ParsableArguments {
 
     func write(_ file: (path: String, text: String)?) throws {
         guard let file else { return }
+        let url = URL(fileURLWithPath: file.path)
         do {
-            try Data(file.text.utf8).write(to: URL(fileURLWithPath: file.path), options: .atomic)
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(file.text.utf8).write(to: url, options: .atomic)
         } catch {
             throw ZCError(.io, "cannot write \(file.path): \(error.localizedDescription)")
         }

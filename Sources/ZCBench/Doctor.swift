@@ -26,6 +26,7 @@ public struct Doctor: Sendable {
         ("dpkg-deb", "dpkg"),
         ("apt-get", "apt"),
         ("md5sum", "coreutils"),
+        ("git", "git"),
     ]
 
     public func requirements() async -> [Requirement] {

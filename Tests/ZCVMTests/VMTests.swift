@@ -151,8 +151,10 @@ extension VM {
         func timeout() async throws {
             let fixture = try VMFixture("timeout")
             var options = BootOptions()
-            // Long enough for the kernel to boot (about 5 s here), too short for the scenario.
+            // Long enough for the kernel to boot (about 4 s here), too short for the scenario,
+            // whose three cgroup samples each wait 5 s.
             options.timeout = .seconds(8)
+            options.settleMilliseconds = 5000
             let start = ContinuousClock.now
             let report = try await fixture.bench.run(.series(.v6_1), scenarios: [TCPZerocopyScenario()], options: options)
             defer { fixture.finish(passed: !report.passed) }

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+import ZCAnalysis
+@testable import ZCBench
+
+extension VM {
+    @Suite("bench on 6.1")
+    struct BenchVMTests {
+        @Test("zcbench bench --quick runs end to end: every run passes and every table is filled")
+        func quick() async throws {
+            let fixture = try VMFixture("bench")
+            let expectations = try ExpectationSet.load(
+                fixture.bench.paths.repository.appendingPathComponent("expectations/default.yaml"),
+                variants: Variants.all, properties: AccountingProperty.names)
+            let report = try await Benchmark(bench: fixture.bench, options: .quick, expectations: expectations).run()
+            let runs = report.timeToVerdict + report.levers + report.scale.map(\.run)
+            let passed = runs.allSatisfy(\.passed) && report.cost != nil
+            defer { fixture.finish(passed: passed) }
+            for run in runs where !run.passed { Issue.record("\(run.name): \(run.problems)") }
+            #expect(report.timeToVerdict.map(\.name) == ["one scenario, one variant", "check: every scenario and the full matrix",
+                                                         "data-path cost"])
+            for run in report.timeToVerdict {
+                #expect(run.median(\.boot).map { $0 > 0 } == true, "\(run.name) has a boot phase")
+                #expect(run.median(\.kernelToInit).map { $0 > 0 && $0 < run.median(\.boot)! } == true,
+                        "the kernel's own boot is part of QEMU start to the runner")
+            }
+            let cost = try #require(report.cost)
+            #expect(cost.nsPerPage.count == 6 * 3 * 5)
+            #expect(cost.nsPerPage.values.allSatisfy { $0 > 0 })
+            #expect(cost.receiveNsPerPage.count == cost.nsPerPage.count)
+            for (key, total) in cost.nsPerPage { #expect(cost.receiveNsPerPage[key]! <= total, "\(key): RECEIVE is part of the round") }
+            #expect(try #require(cost.tcpNsPerPage) > 0)
+            #expect(report.goals.count == 4)
+            #expect(report.scale.count == 2)
+            for point in report.scale {
+                let memory = try #require(point.guestMemory)
+                #expect(memory.peakUsedKiB > 0 && memory.peakUsedKiB < memory.totalKiB)
+            }
+            #expect(try #require(report.coldBuild) > 0)
+            #expect(passed)
+        }
+    }
+}
