@@ -117,6 +117,8 @@ public struct Goal: Sendable, Codable, Equatable {
 /// Everything `zcbench bench` measured in one run.
 public struct BenchmarkReport: Sendable, Codable, Equatable {
     public var schema = "zcbench/bench/v1"
+    /// The command that measured these results.
+    public var command: String?
     public var date: String
     public var kernel: String
     public var host: String
@@ -197,7 +199,7 @@ public struct Benchmark: Sendable {
             scale.append(try await scalePoint(sizeMiB: 32, variants: count))
         }
 
-        var report = BenchmarkReport(date: ISO8601DateFormatter().string(from: Date()), kernel: kernel.release.name,
+        var report = BenchmarkReport(command: nil, date: ISO8601DateFormatter().string(from: Date()), kernel: kernel.release.name,
                                      host: Self.host(), qemu: try await qemuVersion(), timeToVerdict: timeToVerdict,
                                      levers: levers, coldBuild: coldBuild, cost: cost, scale: scale, goals: [])
         report.goals = Self.goals(report)

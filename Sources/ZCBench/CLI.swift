@@ -530,6 +530,9 @@ public struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Also write the results as JSON to this file.")
     public var json: String?
 
+    @Option(name: .customLong("from"), help: "Measure nothing: report the results of an earlier --json file again.")
+    public var from: String?
+
     @OptionGroup public var expectations: ExpectationOptions
 
     public init() {}
@@ -537,10 +540,23 @@ public struct BenchCommand: AsyncParsableCommand {
     public func run() async throws {
         var options = quick ? BenchmarkOptions.quick : BenchmarkOptions()
         options.series = try KernelSeries.parse(series)
-        let report = try await Benchmark(bench: try makeBench(), options: options, expectations: try expectations.load()).run()
+        var report: BenchmarkReport
+        if let from {
+            do {
+                report = try JSONDecoder().decode(BenchmarkReport.self, from: Data(contentsOf: URL(fileURLWithPath: from)))
+            } catch {
+                throw ZCError(.usage, "\(from) is not the --json of a zcbench bench: \(error.localizedDescription)")
+            }
+        } else {
+            report = try await Benchmark(bench: try makeBench(), options: options, expectations: try expectations.load()).run()
+        }
         printOut(BenchReporter.table(report))
         let output = OutputOptions()
-        let command = (["zcbench"] + CommandLine.arguments.dropFirst()).map(shellQuote).joined(separator: " ")
+        // The command that measures, also when these results were only re-reported.
+        let command = from == nil
+            ? (["zcbench"] + CommandLine.arguments.dropFirst()).map(shellQuote).joined(separator: " ")
+            : report.command ?? "zcbench bench --series \(report.kernel.hasPrefix("6.12.") ? "6.12" : "6.1")"
+        report.command = command
         try output.write(results.map { ($0, BenchReporter.markdown(report, command: command)) })
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

@@ -32,11 +32,12 @@ public enum BenchReporter {
     public static func markdown(_ report: BenchmarkReport, command: String) -> String {
         var out = [
             "# zcbench benchmarks", "",
-            "Measured \(report.date) on \(report.host) with \(report.qemu) (TCG, 1 vCPU unless a lever says",
-            "otherwise), guest kernel Debian \(report.kernel). Reproduce with:", "",
+            "Measured \(report.date) on a \(report.host) host, \(report.qemu), TCG, 1 vCPU",
+            "unless a lever says otherwise; guest kernel Debian \(report.kernel). Reproduce with:", "",
             "    \(command)", "",
             "(`make bench` runs exactly that.) Times are wall-clock seconds on this host; under TCG",
-            "absolute times mean little, so the data-path costs are given as ratios.", "",
+            "absolute times mean little, so the data-path costs are given as ratios. What the numbers",
+            "mean, and why some goals are not met: README.md, \"Benchmarks\".", "",
             "## Goals", "",
             "| goal | target | measured | met |", "| --- | --- | --- | --- |",
         ]
@@ -47,7 +48,7 @@ public enum BenchReporter {
                 "(kernel: the cached kernel's lookup; build: kbuild and the guest programs, skipped when",
                 "nothing changed; boot: QEMU start to the guest runner's first result, which includes",
                 "firmware, kernel boot, init and the module load, and of that, kernel to /init: the guest",
-                "kernel's own printk clock when it started /init; teardown: the last result to QEMU's exit).",
+                "kernel's uptime when /init started; teardown: the last result to QEMU's exit).",
                 "Medians of the runs given.", "",
                 "| what | command | runs | wall | kernel | build | initramfs | boot | kernel to /init | scenarios | teardown |",
                 "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
