@@ -19,8 +19,6 @@
 #include <linux/printk.h>
 #include <linux/string.h>
 
-/* 128 MiB: room for a 64 MiB receive mapped at once, and some more. */
-
 static const char * const zcpool_variant_names[ZCPOOL_NR_VARIANTS] = {
 	[ZCPOOL_VARIANT_UNACCOUNTED]	= "unaccounted",
 	[ZCPOOL_VARIANT_V1]		= "v1",

@@ -9,9 +9,9 @@
  * load time through kallsyms_lookup_name(), itself found with a kprobe;
  * if any is missing the module refuses to load and names it.
  * cgroup_rstat_flush() (css_rstat_flush() since 6.16) and root_mem_cgroup
- * are optional: they only serve
- * the debugfs file flush_memcg_stats (stats.c), which makes memory.stat
- * exact at once instead of after memcg's periodic flush.
+ * are optional: they only serve the debugfs file flush_memcg_stats
+ * (stats.c), which makes memory.stat exact at once instead of after memcg's
+ * periodic flush.
  *
  * A page's charge and its memcg_data always go together:
  *   KMEM       memcg_data = objcg | MEMCG_DATA_KMEM, set and cleared by the

@@ -29,7 +29,10 @@
 #define ZCPOOL_BATCH_PAGES	32
 /* Largest FEED or RECEIVE of one call, in bytes. */
 #define ZCPOOL_MAX_IO_BYTES	(1ULL << 30)
-/* Default of the module parameter pool_pages: the pool's most pages. */
+/*
+ * Default of the module parameter pool_pages, the pool's most pages: 128 MiB,
+ * room for a 64 MiB receive mapped at once, and some more.
+ */
 #define ZCPOOL_DEFAULT_POOL_PAGES	32768
 
 /*
