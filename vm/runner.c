@@ -45,6 +45,19 @@
 /* " pool_pages=N" for every reload when the receive size needs more, else "". */
 static char pool_param[48];
 
+/*
+ * Set pool_pages to what pool_param says, if anything: before each scenario
+ * that runs once, since one before it may have reloaded the module with its
+ * defaults (the matrix reloads pass pool_param themselves).
+ */
+static void apply_pool_pages(void)
+{
+	const char *pages = pool_param + strlen(" pool_pages=");
+
+	if (pool_param[0] && zcp_param_set("pool_pages", pages))
+		ktap_print_msg("pool_pages=%s: %m", pages);
+}
+
 /* Scenarios that run once, before the matrix. */
 static const struct scenario scenarios[] = {
 	{ "tcp-zerocopy", test_tcp_zerocopy },
@@ -311,11 +324,8 @@ int main(int argc, char **argv)
 	 * load and every reload.
 	 */
 	pool_pages = 2 * (cfg.size / 4096) + 4096;
-	if (pool_pages > ZCPOOL_DEFAULT_POOL_PAGES) {
+	if (pool_pages > ZCPOOL_DEFAULT_POOL_PAGES)
 		snprintf(pool_param, sizeof(pool_param), " pool_pages=%lu", pool_pages);
-		if (zcp_param_set("pool_pages", pool_param + strlen(" pool_pages=")))
-			ktap_print_msg("pool_pages=%lu: %m", pool_pages);
-	}
 	cfg.flush_stats = cmdline_get_long("flush_stats", 1) != 0;
 
 	/* Matrix scenarios out of the list, in order; the others run once. */
@@ -340,10 +350,7 @@ int main(int argc, char **argv)
 	guest_memory_init();
 	ok = test_module_load(1, module_err);
 	for (i = 0, n = 2; i < nonce; i++, n++) {
-		/* A scenario may have reloaded the module with its defaults. */
-		if (pool_param[0] &&
-		    zcp_param_set("pool_pages", pool_param + strlen(" pool_pages=")))
-			ktap_print_msg("pool_pages=%lu: %m", pool_pages);
+		apply_pool_pages();
 		ok &= run_scenario(n, names[i],
 				   find(scenarios, ARRAY_SIZE(scenarios),
 					names[i]), &cfg);
