@@ -64,6 +64,8 @@ static const struct scenario scenarios[] = {
 	{ "zcpool-device", test_zcpool_device },
 	{ "zcpool-variants", test_zcpool_variants },
 	{ "zcpool-cost", test_zcpool_cost },
+	{ "fault-panic", test_fault_panic },
+	{ "fault-hang", test_fault_hang },
 };
 
 /* The matrix scenarios, run once per variant as <variant>/<name>. */

@@ -7,7 +7,11 @@ public final class FileLock {
 
     /// Blocks until the lock on `url` (created if needed) is held.
     public init(_ url: URL) throws {
-        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        } catch {
+            throw ZCError(.cache, "cannot create \(url.deletingLastPathComponent().path): \(error.localizedDescription)")
+        }
         fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
             throw ZCError(.cache, "cannot open lock file \(url.path): \(String(cString: strerror(errno)))")
