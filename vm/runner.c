@@ -64,6 +64,7 @@ static const struct scenario scenarios[] = {
 	{ "zcpool-device", test_zcpool_device },
 	{ "zcpool-variants", test_zcpool_variants },
 	{ "zcpool-cost", test_zcpool_cost },
+	{ "zcpool-fuzz", test_zcpool_fuzz },
 	{ "fault-panic", test_fault_panic },
 	{ "fault-hang", test_fault_hang },
 };

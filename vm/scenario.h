@@ -29,6 +29,7 @@ int test_tcp_zerocopy(const char *name, const struct zc_config *cfg);
 int test_zcpool_device(const char *name, const struct zc_config *cfg);
 int test_zcpool_variants(const char *name, const struct zc_config *cfg);
 int test_zcpool_cost(const char *name, const struct zc_config *cfg);
+int test_zcpool_fuzz(const char *name, const struct zc_config *cfg);
 /* faults.c: fail on purpose (a kernel panic, a hang) for the host's tests. */
 int test_fault_panic(const char *name, const struct zc_config *cfg);
 int test_fault_hang(const char *name, const struct zc_config *cfg);

@@ -55,16 +55,19 @@ public enum ScenarioCatalog {
         // The data-path cost of each variant, for `zcbench bench`; its cases only say
         // that every timed round mapped and recycled everything.
         GuestChecksScenario(name: "zcpool-cost"),
+        // Random operations from several processes and threads, then the baselines
+        // (vm/zcpool_fuzz.c); `zcbench fuzz` sets its seed, length and variants.
+        GuestChecksScenario(name: "zcpool-fuzz"),
         // Fail on purpose (vm/faults.c): a kernel panic, a runner that never returns. They
         // test zcbench's own handling of a crashed or hung guest.
         GuestChecksScenario(name: "fault-panic"),
         GuestChecksScenario(name: "fault-hang"),
     ]
 
-    /// What `zcbench check` runs once per kernel, besides the matrix: all but the benchmark
-    /// and the faults.
+    /// What `zcbench check` runs once per kernel, besides the matrix: all but the benchmark,
+    /// the fuzzer and the faults.
     public static var check: [any Scenario] {
-        all.filter { !["zcpool-cost", "fault-panic", "fault-hang"].contains($0.name) }
+        all.filter { !["zcpool-cost", "zcpool-fuzz", "fault-panic", "fault-hang"].contains($0.name) }
     }
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }

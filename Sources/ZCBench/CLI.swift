@@ -13,7 +13,7 @@ public struct ZCBenchCommand: AsyncParsableCommand {
         commandName: "zcbench",
         abstract: "A test bench for memcg accounting of TCP zero-copy receive on real Debian kernels under QEMU.",
         subcommands: [DoctorCommand.self, KernelCommand.self, BuildCommand.self, RunCommand.self,
-                      ShellCommand.self, CheckCommand.self, BisectCommand.self, BenchCommand.self])
+                      ShellCommand.self, CheckCommand.self, BisectCommand.self, BenchCommand.self, FuzzCommand.self])
 
     public init() {}
 }
@@ -513,5 +513,43 @@ public struct BenchCommand: AsyncParsableCommand {
         // Every run must have met its expectations: numbers from a broken run are not results.
         let runs = report.timeToVerdict + report.levers + report.scale.map(\.run)
         if !runs.allSatisfy(\.passed) || report.cost == nil { throw ExitCode(1) }
+    }
+}
+
+public struct FuzzCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "fuzz",
+        abstract: "Fuzz /dev/zcpool from several processes and threads, for every variant, then check that nothing leaked.")
+
+    @Option(help: "Fuzzing time per variant, in seconds.")
+    public var seconds: Int = 10
+
+    @Option(help: "Seed of every thread's operation sequence (default: from the clock; printed).")
+    public var seed: UInt64?
+
+    @Option(help: "Variants to fuzz, comma-separated or all.")
+    public var variant: String = "all"
+
+    @Option(help: "Kernel series: 6.1, 6.12 or all.")
+    public var series: String = KernelSeries.v6_1.rawValue
+
+    @OptionGroup public var output: OutputOptions
+
+    public init() {}
+
+    public func run() async throws {
+        let plan = try FuzzPlan(seconds: seconds, seed: seed, variants: variant == "all" ? Variants.all
+                                    : variant.split(separator: ",").map { try variantNamed(String($0)) })
+        let list = series == "all" ? KernelSeries.allCases : [try KernelSeries.parse(series)]
+        let bench = try makeBench()
+        var reports: [RunReport] = []
+        for series in list {
+            reports.append(try await plan.run(bench, series: series))
+        }
+        try output.emit(reports)
+        for (series, report) in zip(list, reports) {
+            printOut(plan.summary(report, series: series))
+        }
+        if !reports.allSatisfy(\.passed) { throw ExitCode(1) }
     }
 }

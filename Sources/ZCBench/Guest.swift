@@ -30,6 +30,8 @@ public struct BootOptions: Sendable, Equatable {
     public var directBoot = true
     /// Kernel parameters appended verbatim (`--append`).
     public var extraKernelArguments: [String] = []
+    /// More `zcbench.<key>=<value>` parameters for a scenario (the fuzzer's seed, ...).
+    public var guestParameters: [String: String] = [:]
     public var busybox: String = "/bin/busybox"
 
     public init() {}
@@ -98,6 +100,7 @@ public struct GuestLauncher: Sendable {
         parameters.append(("size_mib", "\(options.sizeMiB)"))
         parameters.append(("settle_ms", "\(options.settleMilliseconds)"))
         parameters.append(("flush_stats", options.flushStats ? "1" : "0"))
+        parameters += options.guestParameters.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         if let timeout, timeout >= .seconds(30) {
             // init stops the runner a little before the host stops QEMU, so what it
             // measured so far and its exit status still reach the results port.
