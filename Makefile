@@ -2,11 +2,12 @@
 #   make check  - build, fetch the 6.1 kernel, run `zcbench check` and print its results
 #   make test   - build, fetch both kernels, run the unit and VM tests
 #   make bench  - measure time to verdict, per-page cost and scale; write bench/RESULTS.md
+#   make fuzz   - fuzz /dev/zcpool for FUZZ_SECONDS per variant on both kernels
 SWIFT   ?= swift
 ZCBENCH := .build/debug/zcbench
 SERIES  ?= 6.1
 
-.PHONY: check test bench provision build kernels unit-test clean
+.PHONY: check test bench fuzz provision build kernels unit-test clean
 
 check: build
 	$(ZCBENCH) kernel fetch --series $(SERIES)
@@ -20,6 +21,12 @@ test: build
 bench: build
 	$(ZCBENCH) kernel fetch --series $(SERIES)
 	$(ZCBENCH) bench --series $(SERIES) --results bench/RESULTS.md --json bench/results.json
+
+FUZZ_SECONDS ?= 120
+fuzz: build
+	$(ZCBENCH) kernel fetch --series 6.1
+	$(ZCBENCH) kernel fetch --series 6.12
+	$(ZCBENCH) fuzz --series all --seconds $(FUZZ_SECONDS)
 
 # Unit tests only: no QEMU, no kernel.
 unit-test: build
