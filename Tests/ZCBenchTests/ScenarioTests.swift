@@ -153,3 +153,16 @@ struct ScenarioTests {
         #expect(error?.message.contains("did you mean 'tcp-zerocopy'?") == true)
     }
 }
+
+@Suite("a scenario that never finished")
+struct CrashedScenarioTests {
+    @Test("fault-panic's results: its case without a result line is named by number, CRASHED")
+    func unnamedCase() throws {
+        let document = KTAPDocument(parsing: try fixture("guest-6.1.0-56-fault-panic.ktap"))
+        let test = try #require(document.tests.first { $0.name == "fault-panic" || $0.number == 2 })
+        let report = GuestChecksScenario(name: "fault-panic").evaluate(test)
+        #expect(report.checks.map(\.property) == ["case 1"])
+        #expect(report.checks.map(\.outcome) == [.crashed])
+        #expect(report.problem == "the scenario did not finish (no KTAP result line)")
+    }
+}
