@@ -61,9 +61,9 @@ public struct Bench: Sendable {
         let products = try await build(kernel, module: module)
         let buildTime = (ContinuousClock.now - clock).seconds
         let launcher = GuestLauncher(options: options, progress: progress, logger: logger)
+        let timeout = options.timeout ?? plan.defaultTimeout(settle: .milliseconds(options.settleMilliseconds))
         var run = try await launcher.run(kernel: kernel, products: products, scenarios: plan.guestScenarios,
-                                         variants: plan.variants, timeout: options.timeout ?? plan.defaultTimeout(settle: .milliseconds(options.settleMilliseconds)),
-                                         in: runDirectory(for: kernel))
+                                         variants: plan.variants, timeout: timeout, in: runDirectory(for: kernel))
         run.phases.kernel = kernelTime
         run.phases.build = buildTime
         return RunReport(run: run, plan: plan, kernel: kernel.release.name, series: kernel.series?.rawValue, options: options)

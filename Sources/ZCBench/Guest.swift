@@ -207,7 +207,7 @@ public struct Phases: Sendable, Codable, Equatable {
     public var initramfs: Double?
     /// QEMU start until the runner's first result byte (firmware, kernel boot, init, module load).
     public var boot: Double?
-    /// Of that, the kernel's own clock at /init (printk time of "Run /init as init process").
+    /// Of that, the kernel's own clock when /init started (init's `started at uptime` line).
     public var kernelToInit: Double?
     /// The runner's first result byte until its exit line.
     public var scenarios: Double?
