@@ -112,6 +112,23 @@ func printOut(_ text: String) {
     FileHandle.standardOutput.write(Data((text + "\n").utf8))
 }
 
+/// This zcbench command line as a user could paste it into a shell.
+func invokedCommand() -> String {
+    (["zcbench"] + CommandLine.arguments.dropFirst()).map(shellQuote).joined(separator: " ")
+}
+
+/// Writes `file.text` to `file.path` (its directory created), if a file was asked for.
+func writeOutput(_ file: (path: String, text: String)?) throws {
+    guard let file else { return }
+    let url = URL(fileURLWithPath: file.path)
+    do {
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(file.text.utf8).write(to: url, options: .atomic)
+    } catch {
+        throw ZCError(.io, "cannot write \(file.path): \(error.localizedDescription)")
+    }
+}
+
 public struct DoctorCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(commandName: "doctor", abstract: "Show what is missing on this host, and the command that installs it.")
 
@@ -124,9 +141,7 @@ public struct DoctorCommand: AsyncParsableCommand {
         let bench = try makeBench()
         let requirements = await Doctor(paths: bench.paths, runner: bench.runner).requirements()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            printOut(String(decoding: try encoder.encode(requirements), as: UTF8.self))
+            printOut(String(decoding: try Reporter.prettyJSON(requirements), as: UTF8.self))
         } else {
             for requirement in requirements {
                 let mark = requirement.present ? "ok     " : "MISSING"
@@ -261,22 +276,10 @@ public struct OutputOptions: ParsableArguments {
     /// Prints the table and writes every requested file.
     func emit(_ reports: [RunReport]) throws {
         printOut(Reporter.table(reports))
-        try write(json.map { ($0, String(decoding: try Reporter.json(reports), as: UTF8.self)) })
-        try write(junit.map { ($0, JUnitReporter.xml(reports)) })
-        try write(html.map { ($0, HTMLReporter.html(reports)) })
-        let command = (["zcbench"] + CommandLine.arguments.dropFirst()).map(shellQuote).joined(separator: " ")
-        try write(markdown.map { ($0, MarkdownReporter.markdown(reports, command: command)) })
-    }
-
-    func write(_ file: (path: String, text: String)?) throws {
-        guard let file else { return }
-        let url = URL(fileURLWithPath: file.path)
-        do {
-            try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-            try Data(file.text.utf8).write(to: url, options: .atomic)
-        } catch {
-            throw ZCError(.io, "cannot write \(file.path): \(error.localizedDescription)")
-        }
+        try writeOutput(json.map { ($0, String(decoding: try Reporter.json(reports), as: UTF8.self)) })
+        try writeOutput(junit.map { ($0, JUnitReporter.xml(reports)) })
+        try writeOutput(html.map { ($0, HTMLReporter.html(reports)) })
+        try writeOutput(markdown.map { ($0, MarkdownReporter.markdown(reports, command: invokedCommand())) })
     }
 }
 
@@ -446,10 +449,8 @@ public struct BisectCommand: AsyncParsableCommand {
             throw ZCError(.bisectAborted, error.description, details: ["runs kept in \(log.url.path)"])
         }
         printOut(BisectReporter.table(report))
-        let output = OutputOptions()
-        try output.write(json.map { ($0, String(decoding: try BisectReporter.json(report), as: UTF8.self)) })
-        let command = (["zcbench"] + CommandLine.arguments.dropFirst()).map(shellQuote).joined(separator: " ")
-        try output.write(markdown.map { ($0, BisectReporter.markdown(report, command: command)) })
+        try writeOutput(json.map { ($0, String(decoding: try BisectReporter.json(report), as: UTF8.self)) })
+        try writeOutput(markdown.map { ($0, BisectReporter.markdown(report, command: invokedCommand())) })
         if report.conclusion.culprit == nil { throw ExitCode(1) }
     }
 
@@ -500,16 +501,13 @@ public struct BenchCommand: AsyncParsableCommand {
             report = try await Benchmark(bench: try makeBench(), options: options, expectations: try expectations.load()).run()
         }
         printOut(BenchReporter.table(report))
-        let output = OutputOptions()
         // The command that measures, also when these results were only re-reported.
         let command = from == nil
-            ? (["zcbench"] + CommandLine.arguments.dropFirst()).map(shellQuote).joined(separator: " ")
+            ? invokedCommand()
             : report.command ?? "zcbench bench --series \(report.kernel.hasPrefix("6.12.") ? "6.12" : "6.1")"
         report.command = command
-        try output.write(results.map { ($0, BenchReporter.markdown(report, command: command)) })
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try output.write(json.map { ($0, String(decoding: try encoder.encode(report), as: UTF8.self)) })
+        try writeOutput(results.map { ($0, BenchReporter.markdown(report, command: command)) })
+        try writeOutput(json.map { ($0, String(decoding: try Reporter.prettyJSON(report), as: UTF8.self)) })
         // Every run must have met its expectations: numbers from a broken run are not results.
         let runs = report.timeToVerdict + report.levers + report.scale.map(\.run)
         if !runs.allSatisfy(\.passed) || report.cost == nil { throw ExitCode(1) }

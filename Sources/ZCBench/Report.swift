@@ -60,9 +60,14 @@ public enum Reporter {
     /// JSON for one or more runs: the full reports, plus a flat list of test nodes shaped like
     /// KernelCI's (kind, path, name, result), so a dashboard can take them as they are.
     public static func json(_ reports: [RunReport]) throws -> Data {
+        try prettyJSON(JSONDocument(schema: "zcbench/run/v1", runs: reports, nodes: reports.flatMap(nodes)))
+    }
+
+    /// The JSON zcbench writes: indented, keys sorted, slashes as they are.
+    public static func prettyJSON(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(JSONDocument(schema: "zcbench/run/v1", runs: reports, nodes: reports.flatMap(nodes)))
+        return try encoder.encode(value)
     }
 
     struct JSONDocument: Codable {

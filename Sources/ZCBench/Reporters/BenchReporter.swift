@@ -141,5 +141,5 @@ public enum BenchReporter {
         text.count >= width ? text : text.padding(toLength: width, withPad: " ", startingAt: 0)
     }
 
-    static func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
+    static func cell(_ text: String) -> String { MarkdownReporter.cell(text) }
 }

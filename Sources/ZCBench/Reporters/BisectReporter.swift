@@ -76,9 +76,7 @@ public enum BisectReporter {
     }
 
     public static func json(_ report: BisectReport) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return try encoder.encode(report)
+        try Reporter.prettyJSON(report)
     }
 
     static func subject(_ setup: BisectSetup) -> String {
@@ -95,5 +93,5 @@ public enum BisectReporter {
 
     static func percent(_ value: Double) -> String { String(format: "%.0f%%", value * 100) }
 
-    static func cell(_ text: String) -> String { text.replacingOccurrences(of: "|", with: "\\|") }
+    static func cell(_ text: String) -> String { MarkdownReporter.cell(text) }
 }
