@@ -13,12 +13,8 @@ public struct Sample: Sendable, Equatable, Codable {
 
     /// Parses `sample t_us=1 mapped=2 ...` (a diagnostic without its leading "# ").
     public init?(diagnostic: String) {
-        guard diagnostic.hasPrefix("sample ") else { return nil }
-        var values: [String: Int64] = [:]
-        for field in diagnostic.dropFirst("sample ".count).split(separator: " ") {
-            let parts = field.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let value = Int64(parts[1]) else { return nil }
-            values[String(parts[0])] = value
+        guard diagnostic.hasPrefix("sample "), let values = integerFields(diagnostic.dropFirst("sample ".count)) else {
+            return nil
         }
         self.values = values
     }

@@ -1,3 +1,15 @@
+/// Space-separated `name=integer` fields of a guest diagnostic (`t_us=1 mapped=2`); nil
+/// if any field is not one.
+public func integerFields(_ text: some StringProtocol) -> [String: Int64]? {
+    var values: [String: Int64] = [:]
+    for field in text.split(separator: " ") {
+        let parts = field.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, let value = Int64(parts[1]) else { return nil }
+        values[String(parts[0])] = value
+    }
+    return values
+}
+
 /// The guest's memory over a run, from the runner's top-level diagnostic
 /// `guest memory: total_kb=N min_available_kb=M` (MemTotal, and the lowest MemAvailable
 /// seen at any cgroup sample).
@@ -12,14 +24,9 @@ public struct GuestMemory: Sendable, Equatable, Codable {
 
     /// Parses the diagnostic (without its leading "# "); nil for any other line.
     public init?(diagnostic: String) {
-        guard diagnostic.hasPrefix("guest memory: ") else { return nil }
-        var values: [String: Int64] = [:]
-        for field in diagnostic.dropFirst("guest memory: ".count).split(separator: " ") {
-            let parts = field.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let value = Int64(parts[1]) else { return nil }
-            values[String(parts[0])] = value
-        }
-        guard let total = values["total_kb"], let available = values["min_available_kb"] else { return nil }
+        guard diagnostic.hasPrefix("guest memory: "),
+              let values = integerFields(diagnostic.dropFirst("guest memory: ".count)),
+              let total = values["total_kb"], let available = values["min_available_kb"] else { return nil }
         self.init(totalKiB: total, minAvailableKiB: available)
     }
 
