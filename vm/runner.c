@@ -84,8 +84,6 @@ static const struct scenario matrix[] = {
 	{ "unload", test_mx_unload },
 };
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 static const struct scenario *find(const struct scenario *table, size_t n,
 				   const char *name)
 {

@@ -27,6 +27,14 @@ void settle(unsigned int ms)
 		;
 }
 
+int64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Shared with every scenario process: MemTotal and the lowest MemAvailable. */
 static struct guest_memory {
 	long total_kb;

@@ -6,6 +6,9 @@
 #define ZCBENCH_SCENARIO_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Parameters from the kernel command line (docs/guest-protocol.md). */
 struct zc_config {
@@ -60,6 +63,9 @@ struct memcg_sample {
 
 /* Sleep for ms milliseconds. */
 void settle(unsigned int ms);
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t monotonic_ns(void);
 
 /*
  * Read cgroup's counters now: memory.current as it is, memory.stat as the

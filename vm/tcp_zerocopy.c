@@ -119,15 +119,6 @@ static long elapsed_ms(const struct timespec *start)
 	       (now.tv_nsec - start->tv_nsec) / 1000000;
 }
 
-static long long elapsed_ns(const struct timespec *start)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - start->tv_sec) * 1000000000LL +
-	       (now.tv_nsec - start->tv_nsec);
-}
-
 /* Set the MTU of lo and bring it up; that also gives it 127.0.0.1/8. */
 static int lo_setup(int mtu)
 {
@@ -376,7 +367,7 @@ static size_t zc_receive(int fd, unsigned char *region, size_t size,
 	while (received < size) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		struct tcp_zerocopy_receive zc;
-		struct timespec t0, t1;
+		int64_t t0;
 		socklen_t zc_len = sizeof(zc);
 		int ret;
 
@@ -391,7 +382,7 @@ static size_t zc_receive(int fd, unsigned char *region, size_t size,
 		}
 
 		memset(&zc, 0, sizeof(zc));
-		clock_gettime(CLOCK_MONOTONIC, &t0);
+		t0 = monotonic_ns();
 		zc.address = (uintptr_t)(region + st->mapped);
 		zc.length = size - st->mapped < ZC_MAX_LENGTH ?
 			    size - st->mapped : ZC_MAX_LENGTH;
@@ -403,9 +394,7 @@ static size_t zc_receive(int fd, unsigned char *region, size_t size,
 						      strerror(errno));
 			break;
 		}
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		st->zc_ns += (t1.tv_sec - t0.tv_sec) * 1000000000LL +
-			     (t1.tv_nsec - t0.tv_nsec);
+		st->zc_ns += monotonic_ns() - t0;
 		st->zc_calls++;
 		if (zc.err) {
 			ktap_print_msg("socket error: %s", strerror(-zc.err));
@@ -440,6 +429,7 @@ int test_tcp_zerocopy(const char *name, const struct zc_config *cfg)
 	bool transferred = false, verified = false;
 	int sample_err = 0, status;
 	struct timespec start;
+	int64_t unmap_start;
 	size_t received = 0;
 	pid_t sender = -1;
 	in_port_t port;
@@ -545,10 +535,10 @@ int test_tcp_zerocopy(const char *name, const struct zc_config *cfg)
 	sample_err |= memcg_sample(rx_cg, cfg, &mapped);
 	memcg_sample_print("mapped", &mapped);
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
+	unmap_start = monotonic_ns();
 	munmap(region, cfg->size);
 	region = MAP_FAILED;
-	ktap_metric("munmap_ns", elapsed_ns(&start));
+	ktap_metric("munmap_ns", monotonic_ns() - unmap_start);
 
 	sample_err |= memcg_sample(rx_cg, cfg, &after);
 	memcg_sample_print("after", &after);

@@ -28,7 +28,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cgroup_util.h"
@@ -41,21 +40,8 @@
 #define COST_BUDGET_NS	(400 * 1000 * 1000LL)
 #define COST_PATTERN	0xc05755ULL
 
-static const char *const variants[] = {
-	"unaccounted", "v1", "v2", "pool-free", "batch", "steal",
-};
 static const unsigned int batches[] = { 1, 8, 32 };
 static const size_t sizes_kib[] = { 4, 64, 1024, 16384, 65536 };
-
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -95,7 +81,7 @@ static int cost_round(int fd, size_t size, unsigned int batch, struct cost *c)
 		ktap_print_msg("mmap %zu: %m", size);
 		return -1;
 	}
-	start = now_ns();
+	start = monotonic_ns();
 	while (mapped < size) {
 		struct zcpool_receive r;
 		size_t len = (size_t)batch * ZCP_PAGE;
@@ -112,13 +98,13 @@ static int cost_round(int fd, size_t size, unsigned int batch, struct cost *c)
 		}
 		mapped += r.mapped;
 	}
-	c->receive_ns = now_ns() - start;
+	c->receive_ns = monotonic_ns() - start;
 	munmap(map, size);
 	if (zcp_reclaim(fd, &rc)) {
 		ktap_print_msg("RECLAIM: %m");
 		return -1;
 	}
-	c->ns = now_ns() - start;
+	c->ns = monotonic_ns() - start;
 	if (rc.outstanding) {
 		ktap_print_msg("RECLAIM left %llu pages outstanding",
 			       (unsigned long long)rc.outstanding);
@@ -127,15 +113,13 @@ static int cost_round(int fd, size_t size, unsigned int batch, struct cost *c)
 	return 0;
 }
 
-#define NR_VARIANTS ARRAY_LEN(variants)
-
 /* One round of variant v, on a queue of its own (a queue takes the variant at open). */
 static int variant_round(size_t v, size_t size, unsigned int batch, struct cost *c)
 {
 	int fd, ret;
 
-	if (zcp_set_variant(variants[v])) {
-		ktap_print_msg("variant %s: %m", variants[v]);
+	if (zcp_set_variant(zcp_variant_names[v])) {
+		ktap_print_msg("variant %s: %m", zcp_variant_names[v]);
 		return -1;
 	}
 	fd = zcp_open();
@@ -161,42 +145,42 @@ static void cost_metric(const char *variant, unsigned int batch, size_t size_kib
  * One (batch, size) for every variant still ok. The rounds interleave the
  * variants, so a slow spell of the host falls on all of them alike.
  */
-static void cost_cell(unsigned int batch, size_t size_kib, bool ok[NR_VARIANTS])
+static void cost_cell(unsigned int batch, size_t size_kib, bool ok[ZCPOOL_NR_VARIANTS])
 {
 	size_t size = size_kib << 10, pages = size / ZCP_PAGE;
 	size_t rounds = COST_MIN_PAGES / pages, done = 0, i, v;
-	int64_t start = now_ns();
+	int64_t start = monotonic_ns();
 	struct cost *cost;
 
 	if (rounds < COST_MIN_ROUNDS)
 		rounds = COST_MIN_ROUNDS;
-	cost = calloc(rounds * NR_VARIANTS, sizeof(*cost));
+	cost = calloc(rounds * ZCPOOL_NR_VARIANTS, sizeof(*cost));
 	if (!cost) {
 		ktap_print_msg("calloc: %m");
-		for (v = 0; v < NR_VARIANTS; v++)
+		for (v = 0; v < ZCPOOL_NR_VARIANTS; v++)
 			ok[v] = false;
 		return;
 	}
 	for (i = 0; i < rounds; i++) {
-		for (v = 0; v < NR_VARIANTS; v++) {
+		for (v = 0; v < ZCPOOL_NR_VARIANTS; v++) {
 			if (ok[v] && variant_round(v, size, batch, &cost[v * rounds + i]))
 				ok[v] = false;
 		}
 		done = i + 1;
 		if (done >= COST_MIN_ROUNDS &&
-		    now_ns() - start > COST_BUDGET_NS * (int64_t)NR_VARIANTS)
+		    monotonic_ns() - start > COST_BUDGET_NS * (int64_t)ZCPOOL_NR_VARIANTS)
 			break;
 	}
-	for (v = 0; v < NR_VARIANTS; v++) {
+	for (v = 0; v < ZCPOOL_NR_VARIANTS; v++) {
 		struct cost *mine = &cost[v * rounds], *mid = &mine[done / 2];
 
 		if (!ok[v])
 			continue;
 		qsort(mine, done, sizeof(*mine), cmp_cost);
-		cost_metric(variants[v], batch, size_kib, "ns_per_page", mid->ns / (int64_t)pages);
-		cost_metric(variants[v], batch, size_kib, "receive_ns_per_page",
+		cost_metric(zcp_variant_names[v], batch, size_kib, "ns_per_page", mid->ns / (int64_t)pages);
+		cost_metric(zcp_variant_names[v], batch, size_kib, "receive_ns_per_page",
 			    mid->receive_ns / (int64_t)pages);
-		cost_metric(variants[v], batch, size_kib, "rounds", done);
+		cost_metric(zcp_variant_names[v], batch, size_kib, "rounds", done);
 	}
 	free(cost);
 }
@@ -204,13 +188,13 @@ static void cost_cell(unsigned int batch, size_t size_kib, bool ok[NR_VARIANTS])
 int test_zcpool_cost(const char *name, const struct zc_config *cfg)
 {
 	char cg[PATH_MAX], base[NAME_MAX + 1];
-	bool all = true, ok[NR_VARIANTS];
+	bool all = true, ok[ZCPOOL_NR_VARIANTS];
 	size_t i, b, s;
 
 	(void)cfg;
-	for (i = 0; i < NR_VARIANTS; i++)
+	for (i = 0; i < ZCPOOL_NR_VARIANTS; i++)
 		ok[i] = true;
-	ktap_print_plan(ARRAY_LEN(variants));
+	ktap_print_plan(ZCPOOL_NR_VARIANTS);
 	ktap_metric("page_size", ZCP_PAGE);
 	ktap_metric("nr_cpus", sysconf(_SC_NPROCESSORS_ONLN));
 	ktap_metric("min_pages", COST_MIN_PAGES);
@@ -220,16 +204,16 @@ int test_zcpool_cost(const char *name, const struct zc_config *cfg)
 	cg_name(cg, base);
 	if (cg_create(cg) || cg_enter(cg, 0)) {
 		ktap_print_msg("cgroup %s: %m", cg);
-		for (i = 0; i < ARRAY_LEN(variants); i++)
-			ktap_test_result(false, i + 1, variants[i], NULL);
+		for (i = 0; i < ZCPOOL_NR_VARIANTS; i++)
+			ktap_test_result(false, i + 1, zcp_variant_names[i], NULL);
 		return 1;
 	}
-	for (b = 0; b < ARRAY_LEN(batches); b++) {
-		for (s = 0; s < ARRAY_LEN(sizes_kib); s++)
+	for (b = 0; b < ARRAY_SIZE(batches); b++) {
+		for (s = 0; s < ARRAY_SIZE(sizes_kib); s++)
 			cost_cell(batches[b], sizes_kib[s], ok);
 	}
-	for (i = 0; i < NR_VARIANTS; i++) {
-		ktap_test_result(ok[i], i + 1, variants[i], NULL);
+	for (i = 0; i < ZCPOOL_NR_VARIANTS; i++) {
+		ktap_test_result(ok[i], i + 1, zcp_variant_names[i], NULL);
 		all &= ok[i];
 	}
 	if (zcp_set_variant("pool-free"))

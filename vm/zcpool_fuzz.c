@@ -42,7 +42,6 @@
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cgroup_util.h"
@@ -69,10 +68,6 @@
  * it lost track of, a page per page mapped, and a fuzz maps thousands.
  */
 #define FUZZ_CHARGE_SLACK	((64 * sysconf(_SC_NPROCESSORS_ONLN) + 16) * 4096L)
-
-static const char *const all_variants[] = {
-	"unaccounted", "v1", "v2", "pool-free", "batch", "steal",
-};
 
 enum fuzz_op {
 	OP_OPEN, OP_CLOSE, OP_FEED, OP_RECEIVE, OP_STATS, OP_RECLAIM, OP_MMAP,
@@ -117,14 +112,6 @@ static void touch_fault(int sig)
 	raise(sig);
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* xorshift64*: small, and the same sequence for the same seed everywhere. */
 static uint64_t next(struct fuzz_thread *t)
 {
@@ -150,7 +137,7 @@ static uint64_t fuzz_len(struct fuzz_thread *t)
 
 	if (below(t, 8))
 		return (1 + below(t, FUZZ_MAX_PAGES)) * ZCP_PAGE;
-	return hostile[below(t, sizeof(hostile) / sizeof(hostile[0]))];
+	return hostile[below(t, ARRAY_SIZE(hostile))];
 }
 
 static int pick_fd(struct fuzz_thread *t)
@@ -351,7 +338,7 @@ static void fuzz_run(struct fuzz_thread *t, unsigned int budget)
 {
 	unsigned int n;
 
-	for (n = 0; budget ? n < budget : now_ns() < t->deadline_ns; n++) {
+	for (n = 0; budget ? n < budget : monotonic_ns() < t->deadline_ns; n++) {
 		/* fork is rarer than the rest: it copies every mapping. */
 		enum fuzz_op op = below(t, NR_OPS * 4);
 
@@ -444,7 +431,7 @@ static bool pool_at_rest(const char *when)
 		ktap_print_msg("%s: read " ZCPOOL_DEBUGFS_STATS ": %m", when);
 		return false;
 	}
-	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
 		long value = cg_key_long(buf, keys[i]);
 
 		if (value != 0) {
@@ -502,7 +489,7 @@ static bool fuzz_variant(const char *parent, const char *variant, unsigned int v
 		ktap_test_result(false, n + 1, name, NULL);
 		return false;
 	}
-	deadline = now_ns() + (int64_t)seconds * 1000000000;
+	deadline = monotonic_ns() + (int64_t)seconds * 1000000000;
 	for (i = 0; i < FUZZ_PROCS; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0) {
@@ -581,7 +568,7 @@ static bool fuzz_unload(const char *parent, const struct zc_config *cfg)
 int test_zcpool_fuzz(const char *name, const struct zc_config *cfg)
 {
 	char cg[PATH_MAX], base[NAME_MAX + 1], list[256] = "";
-	const char *variants[sizeof(all_variants) / sizeof(all_variants[0])];
+	const char *variants[ZCPOOL_NR_VARIANTS];
 	long seconds = cmdline_get_long("fuzz_seconds", DEFAULT_FUZZ_SECONDS);
 	uint64_t seed = (uint64_t)cmdline_get_long("fuzz_seed", 0);
 	unsigned int nv = 0, i;
@@ -590,14 +577,15 @@ int test_zcpool_fuzz(const char *name, const struct zc_config *cfg)
 	if (cmdline_get("fuzz_variants", list, sizeof(list))) {
 		char *save, *tok;
 
-		for (tok = strtok_r(list, ",", &save); tok && nv < 6; tok = strtok_r(NULL, ",", &save))
+		for (tok = strtok_r(list, ",", &save); tok && nv < ZCPOOL_NR_VARIANTS;
+		     tok = strtok_r(NULL, ",", &save))
 			variants[nv++] = tok;
 	} else {
-		for (nv = 0; nv < 6; nv++)
-			variants[nv] = all_variants[nv];
+		for (nv = 0; nv < ZCPOOL_NR_VARIANTS; nv++)
+			variants[nv] = zcp_variant_names[nv];
 	}
 	if (!seed)
-		seed = (uint64_t)now_ns();
+		seed = (uint64_t)monotonic_ns();
 	seed &= INT64_MAX;	/* printed as a metric, a signed integer */
 	if (!seed)
 		seed = 1;

@@ -54,6 +54,9 @@ int zcp_read_line(const char *path, char *buf, size_t len);
 int zcp_param_set(const char *name, const char *value);
 int zcp_param_get(const char *name, char *buf, size_t len);
 
+/* The variants' names (the module parameter's values), in enum zcpool_variant order. */
+extern const char *const zcp_variant_names[ZCPOOL_NR_VARIANTS];
+
 /* The variant queues get from now on (only while no queue is open). */
 int zcp_set_variant(const char *name);
 
