@@ -55,33 +55,10 @@ extension VM {
             #expect(report.moduleLoad.outcome == .pass)
         }
 
-        /// Runs the zcbench binary with `arguments` and `ZCBENCH_OUT` set to `out`.
-        func launch(_ arguments: [String], out: URL, environment: [String: String] = [:]) throws -> (Process, Pipe) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CLITests.binary)
-            process.arguments = arguments
-            process.currentDirectoryURL = URL(fileURLWithPath: CLITests.binary).deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent()
-            process.environment = ProcessInfo.processInfo.environment.merging(["ZCBENCH_OUT": out.path]) { $1 }
-                .merging(environment) { $1 }
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
-            return (process, output)
-        }
-
-        func scratch(_ name: String) throws -> URL {
-            let url = FileManager.default.temporaryDirectory.appendingPathComponent("zcbench-\(name)-\(getpid())")
-            try? FileManager.default.removeItem(at: url)
-            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-            return url
-        }
-
         @Test("SIGINT while scenarios run: exit 130, no QEMU left, the results so far kept", arguments: [SIGINT, SIGTERM])
         func interruptedRun(_ signal: Int32) async throws {
-            let out = try scratch("interrupt-run-\(signal)")
-            let (process, output) = try launch(["run", "--scenario", "fault-hang", "--timeout", "120"], out: out)
+            let out = try zcbenchScratch("interrupt-run-\(signal)")
+            let (process, output) = try launchZcbench(["run", "--scenario", "fault-hang", "--timeout", "120"], out: out)
             let results = { () -> String in
                 let runs = (try? FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("runs").path)) ?? []
                 return runs.compactMap { try? String(contentsOfFile: out.path + "/runs/\($0)/results.ktap", encoding: .utf8) }
@@ -104,9 +81,9 @@ extension VM {
 
         @Test("two zcbench runs at once: each its own run directory, both verdicts right")
         func concurrentRuns() async throws {
-            let out = try scratch("concurrent")
+            let out = try zcbenchScratch("concurrent")
             let arguments = ["run", "--variant", "pool-free", "--scenario", "release"]
-            let runs = try [launch(arguments, out: out), launch(arguments, out: out)]
+            let runs = try [launchZcbench(arguments, out: out), launchZcbench(arguments, out: out)]
             for (process, _) in runs { process.waitUntilExit() }
             for (process, output) in runs {
                 let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
@@ -119,10 +96,10 @@ extension VM {
 
         @Test("the kernel cache is locked: a second zcbench waits, says so, and goes on once the lock is free")
         func cacheLock() async throws {
-            let out = try scratch("cache-lock")
+            let out = try zcbenchScratch("cache-lock")
             let cache = try Paths.fromEnvironment().cache
             let lock = try FileLock(cache.appendingPathComponent("kernels/.lock"))
-            let (process, output) = try launch(["kernel", "fetch", "--series", "6.1"], out: out)
+            let (process, output) = try launchZcbench(["kernel", "fetch", "--series", "6.1"], out: out)
             try await Task.sleep(for: .seconds(3))
             #expect(process.isRunning, "it waits for the lock")
             lock.unlock()
@@ -135,9 +112,9 @@ extension VM {
 
         @Test("an unwritable cache is one clear line and exit 1")
         func unwritableCache() async throws {
-            let out = try scratch("unwritable-cache")
+            let out = try zcbenchScratch("unwritable-cache")
             // A file where the cache directory should be: not even root can create it.
-            let (process, output) = try launch(["kernel", "fetch", "--series", "6.1"], out: out,
+            let (process, output) = try launchZcbench(["kernel", "fetch", "--series", "6.1"], out: out,
                                                environment: ["XDG_CACHE_HOME": "/etc/hostname"])
             process.waitUntilExit()
             let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)

@@ -47,6 +47,29 @@ struct VMFixture {
     }
 }
 
+/// Starts the zcbench binary with `arguments` and `ZCBENCH_OUT` set to `out`.
+func launchZcbench(_ arguments: [String], out: URL, environment: [String: String] = [:]) throws -> (Process, Pipe) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: VM.CLITests.binary)
+    process.arguments = arguments
+    process.currentDirectoryURL = URL(fileURLWithPath: VM.CLITests.binary).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    process.environment = ProcessInfo.processInfo.environment.merging(["ZCBENCH_OUT": out.path]) { $1 }
+        .merging(environment) { $1 }
+    let output = Pipe()
+    process.standardOutput = output
+    process.standardError = output
+    try process.run()
+    return (process, output)
+}
+
+func zcbenchScratch(_ name: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("zcbench-\(name)-\(getpid())")
+    try? FileManager.default.removeItem(at: url)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
 /// Every VM test, one at a time: two TCG guests at once on two cores would skew timings and
 /// the settle windows.
 @Suite("VM", .tags(.vm), .enabled(if: VMGate.enabled, VMGate.reason), .serialized)
@@ -303,19 +326,8 @@ extension VM {
         @Test("SIGINT or SIGTERM during a boot leaves no QEMU behind and keeps the console log",
               arguments: [(SIGINT, Int32(130)), (SIGTERM, Int32(143))])
         func interrupted(_ signal: Int32, status: Int32) async throws {
-            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("zcbench-signal-\(signal)-\(getpid())")
-            try? FileManager.default.removeItem(at: scratch)
-            try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: CLITests.binary)
-            process.arguments = ["run", "--scenario", "tcp-zerocopy"]
-            process.currentDirectoryURL = URL(fileURLWithPath: CLITests.binary).deletingLastPathComponent()
-                .deletingLastPathComponent().deletingLastPathComponent()
-            process.environment = ProcessInfo.processInfo.environment.merging(["ZCBENCH_OUT": scratch.path]) { $1 }
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = output
-            try process.run()
+            let scratch = try zcbenchScratch("signal-\(signal)")
+            let (process, output) = try launchZcbench(["run", "--scenario", "tcp-zerocopy"], out: scratch)
             // Wait until QEMU runs with this scratch directory and the guest has printed, then
             // signal zcbench.
             let qemuRunning = { () async throws -> Bool in
