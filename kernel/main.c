@@ -30,6 +30,12 @@ static const char * const zcpool_variant_names[ZCPOOL_NR_VARIANTS] = {
 
 static unsigned long zcpool_pool_pages = ZCPOOL_DEFAULT_POOL_PAGES;
 unsigned int zcpool_recycle_ms = 1000;
+enum zcpool_fault zcpool_fault = ZCPOOL_FAULT_OFF;
+
+static const char * const zcpool_fault_names[] = {
+	[ZCPOOL_FAULT_OFF]		= ZCPOOL_FAULT_NONE,
+	[ZCPOOL_FAULT_LEAK_ORPHANS]	= ZCPOOL_FAULT_ORPHAN_LEAK,
+};
 
 /**
  * zcpool_variant_name() - the name of a variant, as the parameter takes it
@@ -95,6 +101,34 @@ MODULE_PARM_DESC(pool_pages,
 module_param_named(recycle_ms, zcpool_recycle_ms, uint, 0444);
 MODULE_PARM_DESC(recycle_ms,
 		 "period of the recycling worker in ms, 0: on allocation and RECLAIM only (default 1000)");
+
+static int zcpool_param_fault_set(const char *val,
+				  const struct kernel_param *kp)
+{
+	int i = sysfs_match_string(zcpool_fault_names, val);
+
+	if (i < 0)
+		return i;
+	WRITE_ONCE(zcpool_fault, i);
+	if (i != ZCPOOL_FAULT_OFF)
+		pr_notice("fault %s injected\n", zcpool_fault_names[i]);
+	return 0;
+}
+
+static int zcpool_param_fault_get(char *buf, const struct kernel_param *kp)
+{
+	return scnprintf(buf, PAGE_SIZE, "%s\n",
+			 zcpool_fault_names[READ_ONCE(zcpool_fault)]);
+}
+
+static const struct kernel_param_ops zcpool_fault_ops = {
+	.set = zcpool_param_fault_set,
+	.get = zcpool_param_fault_get,
+};
+module_param_cb(fault, &zcpool_fault_ops, NULL, 0644);
+MODULE_PARM_DESC(fault,
+		 "inject a bug, to test the tests: none (default) or orphan-leak "
+		 "(pages still out at their queue's release are leaked when recycled, still charged)");
 
 /**
  * zcpool_init() - load the module

@@ -6,7 +6,7 @@
  * "zcpool: " prefix of pr_*() messages.
  *
  * Areas and their files:
- *   main.c   module entry points and parameters (variant, pool_pages)
+ *   main.c   module entry points and parameters (variant, pool_pages, fault)
  *   dev.c    /dev/zcpool: queues (open files), mmap, ioctl dispatch
  *   pool.c   the page pool: free list, pages out, recycling
  *   rx.c     FEED, RECEIVE and read(): units, batches, per-variant charging
@@ -116,8 +116,15 @@ struct zcpool_pool {
 	struct delayed_work work;
 };
 
+/* Module parameter "fault" (uapi ZCPOOL_FAULT_*): injected bugs. */
+enum zcpool_fault {
+	ZCPOOL_FAULT_OFF,
+	ZCPOOL_FAULT_LEAK_ORPHANS,
+};
+
 extern struct zcpool_pool zcpool_pool;
 extern unsigned int zcpool_recycle_ms;
+extern enum zcpool_fault zcpool_fault;
 
 /* main.c */
 const char *zcpool_variant_name(enum zcpool_variant v);

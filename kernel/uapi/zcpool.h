@@ -126,6 +126,17 @@ struct zcpool_reclaim {
 #define ZCPOOL_DEBUGFS_STATS	"zcpool/stats"
 #define ZCPOOL_DEBUGFS_FLUSH	"zcpool/flush_memcg_stats"
 
+/*
+ * Values of the module parameter "fault": a bug injected on purpose, for
+ * testing the tests (zcbench fuzz --inject-fault). Default: none.
+ *   orphan-leak  a page still out when its queue is released (mapped,
+ *                pinned by a pipe, or just not recycled yet) is, when it is
+ *                recycled, neither uncharged nor given back to the pool: it
+ *                stays out, and charged, for ever.
+ */
+#define ZCPOOL_FAULT_NONE		"none"
+#define ZCPOOL_FAULT_ORPHAN_LEAK	"orphan-leak"
+
 #define ZCPOOL_IOC_MAGIC	0xb7
 #define ZCPOOL_IOC_FEED		_IOWR(ZCPOOL_IOC_MAGIC, 1, struct zcpool_feed)
 #define ZCPOOL_IOC_RECEIVE	_IOWR(ZCPOOL_IOC_MAGIC, 2, struct zcpool_receive)
