@@ -27,12 +27,16 @@ public struct ScenarioReport: Sendable, Codable, Equatable {
     public var checks: [Check]
     /// Set when the scenario produced no usable result (crash, missing metrics).
     public var problem: String?
+    /// What the guest printed about its cases that failed (their KTAP diagnostics, metrics
+    /// left out), in order; nil when none failed.
+    public var notes: [String]?
 
-    public init(scenario: String, metrics: Metrics, checks: [Check], problem: String? = nil) {
+    public init(scenario: String, metrics: Metrics, checks: [Check], problem: String? = nil, notes: [String]? = nil) {
         self.scenario = scenario
         self.metrics = metrics
         self.checks = checks
         self.problem = problem
+        self.notes = notes
     }
 
     /// True when every check matches its expectation and nothing went wrong.
@@ -89,6 +93,17 @@ extension ScenarioReport {
                          condition: Check.guestCondition, reason: "the workload itself must succeed")
         }
     }
+
+    /// The diagnostics of the guest's cases that did not pass, without their metrics:
+    /// why they failed, in the guest's words. nil when every case passed.
+    static func failureNotes(_ test: KTAPTest) -> [String]? {
+        let failed = test.subtests.filter { subtest in
+            if case .skip = subtest.directive { return true }
+            return subtest.result != .ok
+        }
+        let notes = failed.flatMap(\.diagnostics).filter { !$0.hasPrefix("metric ") }
+        return notes.isEmpty ? nil : notes
+    }
 }
 
 /// A scenario judged by its guest checks alone: every KTAP case must be `ok` (a SKIP
@@ -99,7 +114,8 @@ public struct GuestChecksScenario: Scenario {
     public init(name: String) { self.name = name }
 
     public func evaluate(_ test: KTAPTest) -> ScenarioReport {
-        var report = ScenarioReport(scenario: name, metrics: Metrics(test.metrics), checks: ScenarioReport.guestChecks(test))
+        var report = ScenarioReport(scenario: name, metrics: Metrics(test.metrics), checks: ScenarioReport.guestChecks(test),
+                                    notes: ScenarioReport.failureNotes(test))
         if test.result == .missing {
             report.problem = "the scenario did not finish (no KTAP result line)"
         } else if report.checks.isEmpty {

@@ -531,13 +531,22 @@ public struct FuzzCommand: AsyncParsableCommand {
     @Option(help: "Kernel series: 6.1, 6.12 or all.")
     public var series: String = KernelSeries.v6_1.rawValue
 
+    @Option(help: ArgumentHelp("Inject a bug into zcpool first, to see the fuzzer catch it: \(FuzzPlan.faults.joined(separator: ", ")).",
+                               valueName: "fault"))
+    public var injectFault: String?
+
+    @Option(help: ArgumentHelp("Replay these operations instead of fuzzing: the generator states a failure printed (its 'repro-states' line).",
+                               valueName: "state,state,..."))
+    public var repro: String?
+
     @OptionGroup public var output: OutputOptions
 
     public init() {}
 
     public func run() async throws {
         let plan = try FuzzPlan(seconds: seconds, seed: seed, variants: variant == "all" ? Variants.all
-                                    : variant.split(separator: ",").map { try variantNamed(String($0)) })
+                                    : variant.split(separator: ",").map { try variantNamed(String($0)) },
+                                fault: injectFault, repro: try repro.map(FuzzPlan.states) ?? [])
         let list = series == "all" ? KernelSeries.allCases : [try KernelSeries.parse(series)]
         let bench = try makeBench()
         var reports: [RunReport] = []

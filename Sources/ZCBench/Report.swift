@@ -21,6 +21,7 @@ public enum Reporter {
                 for check in scenario.checks where quiet.count <= 2 || !quiet.contains(check) {
                     out.append(row(check, scenario: scenario.scenario))
                 }
+                out += (scenario.notes ?? []).map { "    | \($0)" }
                 if let problem = scenario.problem { out.append("  \(scenario.scenario): CRASHED - \(problem)") }
             }
             if let matrix = report.matrix {

@@ -3,6 +3,7 @@ import Testing
 import ZCAnalysis
 @testable import ZCBench
 import ZCCore
+import ZCGuest
 import ZCKernel
 
 @Suite("fuzz plan")
@@ -11,7 +12,7 @@ struct FuzzTests {
     func options() throws {
         let plan = try FuzzPlan(seconds: 20, seed: 99, variants: ["v1", "steal"])
         #expect(plan.options.guestParameters == ["fuzz_seconds": "20", "fuzz_seed": "99", "fuzz_variants": "v1,steal"])
-        #expect(plan.options.timeout == .seconds(90 + 20 * 2 * 3 / 2))
+        #expect(plan.options.timeout == .seconds(90 + 20 * 2 * 3 / 2 + FuzzPlan.minimizeSeconds))
         let line = GuestLauncher(options: plan.options, progress: StepProgress(enabled: false), logger: .init(label: "t"))
             .commandLine(scenarios: ["zcpool-fuzz"], shell: false).description
         #expect(line.contains("zcbench.fuzz_seconds=20 zcbench.fuzz_seed=99 zcbench.fuzz_variants=v1,steal"))
@@ -22,5 +23,77 @@ struct FuzzTests {
     func badInput(_ seconds: Int, seed: UInt64) {
         let error = #expect(throws: ZCError.self) { try FuzzPlan(seconds: seconds, seed: seed, variants: Variants.all) }
         #expect(error?.exitStatus == 2)
+    }
+
+    @Test("an injected fault and a replay go to the guest; a replay needs no fuzzing time")
+    func faultAndReplay() throws {
+        let fault = try FuzzPlan(seconds: 5, seed: 7, variants: ["pool-free"], fault: "orphan-leak")
+        #expect(fault.options.guestParameters["fuzz_fault"] == "orphan-leak")
+        #expect(fault.options.guestParameters["fuzz_repro"] == nil)
+        #expect(fault.options.timeout == .seconds(90 + 5 * 3 / 2 + FuzzPlan.minimizeSeconds))
+        let replay = try FuzzPlan(seconds: 10, seed: nil, variants: ["steal", "v1"],
+                                  repro: try FuzzPlan.states("e50ca3b1cb4d5245,4603c7e0813bfde6"))
+        #expect(replay.repro == [0xe50c_a3b1_cb4d_5245, 0x4603_c7e0_813b_fde6])
+        #expect(replay.options.guestParameters["fuzz_repro"] == "e50ca3b1cb4d5245,4603c7e0813bfde6")
+        #expect(replay.options.timeout == .seconds(90 + 10 * 2))
+    }
+
+    @Test("a bad fault or replay is a usage error that says what is wrong",
+          arguments: [("orphan-leek", "", "did you mean 'orphan-leak'?"),
+                      ("", "12,zz", "'zz' is not a generator state"),
+                      ("", "12,,13", "'' is not a generator state"),
+                      ("", "0", "'0' is not a generator state"),
+                      ("", Array(repeating: "1f", count: 49).joined(separator: ","), "at most 48 operations, not 49")])
+    func badFaultOrReplay(_ fault: String, repro: String, message: String) {
+        let error = #expect(throws: ZCError.self) {
+            try FuzzPlan(seconds: 10, seed: nil, variants: ["pool-free"], fault: fault.isEmpty ? nil : fault,
+                         repro: repro.isEmpty ? [] : try FuzzPlan.states(repro))
+        }
+        #expect(error?.exitStatus == 2)
+        #expect(error?.description.contains(message) == true, "\(error?.description ?? "no error")")
+    }
+
+    @Test("a replay with a seed is refused: the states name the operations")
+    func replayWithSeed() {
+        let error = #expect(throws: ZCError.self) {
+            try FuzzPlan(seconds: 10, seed: 4, variants: ["pool-free"], repro: [0x1f])
+        }
+        #expect(error?.description.contains("--seed does not apply") == true)
+    }
+}
+
+@Suite("fuzz failure report")
+struct FuzzFailureTests {
+    @Test("a failed case keeps the guest's words: the checks, the minimizer and its sequence, not the metrics")
+    func notes() throws {
+        let document = KTAPDocument(parsing: try fixture("guest-6.1.0-56-fuzz-orphan-leak.ktap"))
+        let test = try #require(document.tests.first { $0.name == "zcpool-fuzz" })
+        let report = GuestChecksScenario(name: "zcpool-fuzz").evaluate(test)
+        #expect(report.checks.filter { $0.outcome != .pass }.map(\.property) == ["pool-free-baseline", "steal-baseline", "unload"])
+        let notes = try #require(report.notes)
+        #expect(notes.first == "pool-free: pool out = 29, expected 0 (leaked pages)")
+        #expect(notes.contains("repro pool-free: RECEIVE(fd 5, address map1+0x5000, length 0x1000, flags 0), mapped 0x1000"))
+        #expect(notes.contains { $0.hasPrefix("steal: the sequence above reproduces it: pool out ") })
+        #expect(notes.last == "after rmmod: /sys/fs/cgroup/zc-zcpool-fuzz memory.current 2416640")
+        #expect(!notes.contains { $0.hasPrefix("metric ") })
+        // A passing scenario has no notes.
+        let passing = KTAPDocument(parsing: try fixture("guest-6.1.0-56-tcp-zerocopy.ktap"))
+        #expect(GuestChecksScenario(name: "tcp-zerocopy").evaluate(try #require(passing.tests.last)).notes == nil)
+    }
+
+    @Test("the summary gives the command that replays each variant's shortest sequence")
+    func summary() throws {
+        let report = try #require(try JSONDecoder().decode(Reporter.JSONDocument.self,
+                                                           from: Data(try fixture("fuzz-orphan-leak.json").utf8)).runs.first)
+        let reproducers = FuzzPlan.reproducers(report)
+        #expect(reproducers.map(\.variant) == ["pool-free", "steal"])
+        #expect(reproducers.map(\.states.count) == [4, 4])
+        let plan = try FuzzPlan(seconds: 3, seed: 77, variants: ["pool-free", "steal"], fault: "orphan-leak")
+        let lines = plan.summary(report, series: .v6_1).split(separator: "\n").map(String.init)
+        #expect(lines.count == 4)
+        #expect(lines[1] == "repeat every thread's operation sequence with: zcbench fuzz --series 6.1 --seconds 3 --seed 77 --variant pool-free,steal --inject-fault orphan-leak")
+        #expect(lines[2] == "replay the shortest sequence found for pool-free with: zcbench fuzz --series 6.1 --variant pool-free --inject-fault orphan-leak --repro e50ca3b1cb4d5245,388f25d207e60985,3945be8ef8766843,4603c7e0813bfde6")
+        // The table shows the notes under the checks.
+        #expect(Reporter.table([report]).contains("    | repro steal: map4 = mmap(length 0x10000000000, PROT_READ, MAP_SHARED, fd 5, offset 0)"))
     }
 }

@@ -34,5 +34,44 @@ extension VM {
             #expect(fuzz.checks.count == 2 * Variants.all.count + 1)
             #expect(passed, "\(plan.summary(report, series: series))")
         }
+
+        @Test("an injected leak is caught and minimized; the printed replay reproduces it with the fault, not without")
+        func injectedLeak() async throws {
+            let fixture = try VMFixture("fuzz-orphan-leak")
+            var ok = false
+            defer { fixture.finish(passed: ok) }
+            let plan = try FuzzPlan(seconds: 3, seed: 77, variants: ["pool-free"], fault: "orphan-leak")
+            let report = try await plan.run(fixture.bench, series: .v6_1)
+            let summary = plan.summary(report, series: .v6_1)
+            #expect(report.problem == nil, "\(report.problem ?? "")")
+            #expect(!report.passed, "the injected leak went unnoticed: \(summary)")
+            let fuzz = try #require(report.scenarios.first { $0.scenario == "zcpool-fuzz" })
+            #expect(fuzz.checks.first { $0.property == "pool-free-run" }?.outcome == .pass)
+            #expect(fuzz.checks.first { $0.property == "pool-free-baseline" }?.outcome == .fail)
+            let notes = fuzz.notes ?? []
+            let reproducer = try #require(FuzzPlan.reproducers(report).first, "no sequence printed: \(notes)")
+            #expect(reproducer.variant == "pool-free")
+            // Leaking a page takes at least open, FEED, mmap and RECEIVE (measured: exactly those 4);
+            // up to 8 leaves room for a minimization cut short by a slow host.
+            #expect((4...8).contains(reproducer.states.count), "\(notes)")
+            #expect(fuzz.metrics["pool-free.repro_ops"] == Int64(reproducer.states.count))
+            for op in ["open(", "FEED(", "mmap(", "RECEIVE("] {
+                #expect(notes.contains { $0.hasPrefix("repro pool-free: ") && $0.contains(op) }, "\(op) missing from \(notes)")
+            }
+            #expect(summary.contains("--repro \(reproducer.states.map { String($0, radix: 16) }.joined(separator: ","))"))
+
+            // The printed sequence, replayed alone in a fresh boot: the same leak, a page or more.
+            let replay = try FuzzPlan(seconds: 1, seed: nil, variants: ["pool-free"], fault: "orphan-leak", repro: reproducer.states)
+            let again = try await replay.run(fixture.bench, series: .v6_1)
+            let againNotes = again.scenarios.first?.notes ?? []
+            #expect(!again.passed)
+            #expect(againNotes.contains { $0.hasPrefix("pool-free: the sequence above reproduces it: pool out 0 -> ") }, "\(againNotes)")
+            // Without the fault the same operations leave nothing behind.
+            let clean = try await FuzzPlan(seconds: 1, seed: nil, variants: ["pool-free"], repro: reproducer.states)
+                .run(fixture.bench, series: .v6_1)
+            let cleanPassed = clean.passed
+            #expect(cleanPassed, "\(Reporter.table([clean]))")
+            ok = !report.passed && !again.passed && cleanPassed
+        }
     }
 }
