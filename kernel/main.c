@@ -35,6 +35,7 @@ enum zcpool_fault zcpool_fault = ZCPOOL_FAULT_OFF;
 static const char * const zcpool_fault_names[] = {
 	[ZCPOOL_FAULT_OFF]		= ZCPOOL_FAULT_NONE,
 	[ZCPOOL_FAULT_LEAK_ORPHANS]	= ZCPOOL_FAULT_ORPHAN_LEAK,
+	[ZCPOOL_FAULT_OOPS_ON_ORPHANS]	= ZCPOOL_FAULT_ORPHAN_OOPS,
 };
 
 /**
@@ -127,8 +128,9 @@ static const struct kernel_param_ops zcpool_fault_ops = {
 };
 module_param_cb(fault, &zcpool_fault_ops, NULL, 0644);
 MODULE_PARM_DESC(fault,
-		 "inject a bug, to test the tests: none (default) or orphan-leak "
-		 "(pages still out at their queue's release are leaked when recycled, still charged)");
+		 "inject a bug, to test the tests: none (default), orphan-leak "
+		 "(pages still out at their queue's release are leaked when recycled, still charged) "
+		 "or orphan-oops (BUG() on such a page instead)");
 
 /**
  * zcpool_init() - load the module

@@ -195,20 +195,25 @@ static void zcpool_uncharge_one(struct zcpool_page *d)
 }
 
 /**
- * zcpool_fault_leak() - the injected bug "orphan-leak": lose this page?
+ * zcpool_fault_orphan() - the injected bugs, on a page recycled after its
+ *	queue's release
  * @d: a page about to be recycled, on no list
  *
- * With the module parameter fault=orphan-leak, a page that was still out
- * when its queue was released (mapped, pinned, or not recycled yet) is
- * dropped on the floor: not uncharged, not counted back, never freed. The counters keep it
- * as out (and charged, if it was), which is what zcbench fuzz must catch.
+ * A page that was still out when its queue was released (mapped, pinned,
+ * or not recycled yet) is, with the module parameter fault=orphan-leak,
+ * dropped on the floor: not uncharged, not counted back, never freed. The
+ * counters keep it as out (and charged, if it was), which is what zcbench
+ * fuzz must catch. With fault=orphan-oops it hits BUG().
  *
  * Return: true if the page was leaked and must not be touched again.
  */
-static bool zcpool_fault_leak(struct zcpool_page *d)
+static bool zcpool_fault_orphan(struct zcpool_page *d)
 {
-	if (READ_ONCE(zcpool_fault) != ZCPOOL_FAULT_LEAK_ORPHANS || d->q)
+	enum zcpool_fault fault = READ_ONCE(zcpool_fault);
+
+	if (fault == ZCPOOL_FAULT_OFF || d->q)
 		return false;
+	BUG_ON(fault == ZCPOOL_FAULT_OOPS_ON_ORPHANS);
 	pr_info_ratelimited("fault orphan-leak: leaking page %lx\n",
 			    page_to_pfn(d->page));
 	return true;
@@ -274,7 +279,7 @@ void zcpool_pool_recycle(struct zcpool_reclaim *r)
 	smp_rmb();
 	list_for_each_entry_safe(d, tmp, &done, node) {
 		list_del_init(&d->node);
-		if (zcpool_fault_leak(d))
+		if (zcpool_fault_orphan(d))
 			continue;
 		zcpool_page_retire(d);
 		if (d->charge != ZCPOOL_CHARGE_NONE) {

@@ -120,6 +120,7 @@ struct zcpool_pool {
 enum zcpool_fault {
 	ZCPOOL_FAULT_OFF,
 	ZCPOOL_FAULT_LEAK_ORPHANS,
+	ZCPOOL_FAULT_OOPS_ON_ORPHANS,
 };
 
 extern struct zcpool_pool zcpool_pool;

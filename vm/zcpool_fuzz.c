@@ -76,6 +76,8 @@
 #define FUZZ_MIN_SECONDS	120
 /* Most operations zcbench.fuzz_repro takes (the command line is 2 KiB). */
 #define FUZZ_REPRO_MAX		48
+/* A thread replayed alone (zcbench.fuzz_thread) says how far it got this often. */
+#define FUZZ_PROGRESS_OPS	256
 /*
  * What may stay charged to the fuzz cgroups' parent after a variant's cgroup
  * is gone: the kernel objects freed after the removal are uncharged from the
@@ -121,7 +123,10 @@ struct fuzz_thread {
 	unsigned int proc, thread;	/* which worker thread */
 	/* Replays (fuzz_replay()): */
 	uint64_t *record;	/* gets each operation's generator state, or NULL */
-	const char *trace;	/* prints each operation after this prefix, or NULL */
+	const char *trace_prefix; /* print operations after this prefix, or NULL */
+	unsigned long trace_from; /* from this one on */
+	bool progress;		/* print "fuzz-progress N" every FUZZ_PROGRESS_OPS */
+	const char *trace;	/* the operation running is printed, after this */
 	bool child;		/* in a fork of the traced thread */
 	char what[200];		/* the traced operation */
 };
@@ -458,6 +463,8 @@ static void fuzz_step(struct fuzz_thread *t, unsigned long i)
 
 	if (t->record)
 		t->record[i] = t->rng;
+	if (!t->child)
+		t->trace = t->trace_prefix && i >= t->trace_from ? t->trace_prefix : NULL;
 	/* fork is rarer than the rest: it copies every mapping. */
 	op = below(t, NR_OPS * 4);
 	if (op >= NR_OPS || (op == OP_FORK && below(t, 8)))
@@ -473,8 +480,11 @@ static unsigned long fuzz_run(struct fuzz_thread *t, unsigned long budget)
 {
 	unsigned long n;
 
-	for (n = 0; budget ? n < budget : monotonic_ns() < t->deadline_ns; n++)
+	for (n = 0; budget ? n < budget : monotonic_ns() < t->deadline_ns; n++) {
+		if (t->progress && !t->child && n && n % FUZZ_PROGRESS_OPS == 0)
+			ktap_print_msg("fuzz-progress %lu", n);
 		fuzz_step(t, n);
+	}
 	return n;
 }
 
@@ -629,7 +639,7 @@ static int kmsg_open(void)
 static bool kmsg_trouble(int fd, char *buf, size_t len)
 {
 	static const char *const markers[] = {
-		"Kernel panic", "BUG:", "Oops:", "general protection fault",
+		"Kernel panic", "BUG:", "kernel BUG at", "Oops:", "general protection fault",
 		"WARNING:", "Bad page state", "possible circular locking dependency",
 	};
 	char rec[1024];
@@ -658,9 +668,12 @@ static bool kmsg_trouble(int fd, char *buf, size_t len)
 struct fuzz_replay {
 	const char *cg;			/* the cgroup the replay runs in */
 	const char *trace;		/* prefix of traced operations, or NULL */
+	unsigned long trace_from;	/* the first operation traced */
+	bool progress;			/* print how far it got */
 	uint64_t seed;			/* the thread: seed and coordinates */
 	unsigned int v, proc, thread;
-	uint64_t *states;		/* each operation's generator state */
+	uint64_t *states;		/* each operation's generator state, or NULL */
+	int64_t deadline;		/* when the operations are not counted */
 };
 
 /*
@@ -669,7 +682,9 @@ struct fuzz_replay {
  * @idx: the operations to run, by number, or NULL for the first @n
  * @n: how many
  * @record: run the thread's first @n operations from its seed, recording
- *	their states into r->states (@idx must be NULL)
+ *	their states into r->states (@idx must be NULL). Without states, the
+ *	first @n operations from the seed are run, recording nothing, or if
+ *	@n is 0 as many as fit before r->deadline.
  * @why: what went wrong, if something did
  *
  * A child process in r->cg runs the operations, then releases everything
@@ -701,10 +716,12 @@ static bool fuzz_replay(const struct fuzz_replay *r, const uint32_t *idx, unsign
 		if (cg_enter(r->cg, 0))
 			_exit(2);
 		fuzz_signals();
-		fuzz_init_thread(&t, r->seed, r->v, r->proc, r->thread, &counts, INT64_MAX);
-		t.trace = r->trace;
-		if (record) {
-			t.record = r->states;
+		fuzz_init_thread(&t, r->seed, r->v, r->proc, r->thread, &counts, r->deadline);
+		t.trace_prefix = r->trace;
+		t.trace_from = r->trace_from;
+		t.progress = r->progress;
+		if (record || !r->states) {
+			t.record = record ? r->states : NULL;
 			fuzz_run(&t, n);
 		} else {
 			for (k = 0; k < n; k++) {
@@ -818,6 +835,11 @@ struct fuzz_params {
 	unsigned int seconds;
 	uint64_t repro[FUZZ_REPRO_MAX];	/* zcbench.fuzz_repro, if given */
 	long nrepro;			/* how many, -1: malformed */
+	/* zcbench.fuzz_thread=P.K: that thread alone, from the seed */
+	bool alone;
+	unsigned int proc, thread;
+	unsigned long ops;		/* zcbench.fuzz_ops: how many, 0: for the time */
+	unsigned long trace_from;	/* zcbench.fuzz_trace_from: print from this one */
 	bool broken;			/* a parameter could not be applied */
 };
 
@@ -923,6 +945,47 @@ out:
 }
 
 /*
+ * zcbench.fuzz_thread=P.K, zcbench.fuzz_ops=N, zcbench.fuzz_trace_from=M:
+ * one thread's operations alone. Returns 0, or -1 (after saying why).
+ */
+static int thread_parse(struct fuzz_params *fp)
+{
+	char buf[32], end;
+	long ops = cmdline_get_long("fuzz_ops", 0);
+	long from = cmdline_get_long("fuzz_trace_from", LONG_MAX);
+
+	if (!cmdline_get("fuzz_thread", buf, sizeof(buf)))
+		return 0;
+	if (sscanf(buf, "%u.%u%c", &fp->proc, &fp->thread, &end) != 2 ||
+	    fp->proc >= FUZZ_PROCS || fp->thread >= FUZZ_THREADS) {
+		ktap_print_msg("zcbench.fuzz_thread=%s: expected process.thread, below %d.%d", buf,
+			       FUZZ_PROCS, FUZZ_THREADS);
+		return -1;
+	}
+	if (ops < 0 || from < 0)
+		return -1;
+	fp->alone = true;
+	fp->ops = ops;
+	fp->trace_from = from;
+	return 0;
+}
+
+/*
+ * The number of a variant in the thread generators' coordinates: its
+ * module number, so that a thread's sequence does not depend on which other
+ * variants run.
+ */
+static unsigned int variant_number(const char *variant)
+{
+	unsigned int i;
+
+	for (i = 0; i < ZCPOOL_NR_VARIANTS; i++)
+		if (!strcmp(variant, zcp_variant_names[i]))
+			return i;
+	return ZCPOOL_NR_VARIANTS;	/* zcp_set_variant() refuses it */
+}
+
+/*
  * zcbench.fuzz_repro: the generator states of the operations to replay
  * (hexadecimal, comma-separated), parsed into states. Returns how many, 0
  * if the parameter is absent, -1 (after saying why) if it is malformed.
@@ -991,7 +1054,25 @@ static bool fuzz_variant(const char *parent, const char *variant, unsigned int v
 		return false;
 	}
 	kmsg = kmsg_open();
-	if (fp->nrepro) {
+	if (fp->alone) {
+		char prefix[64];
+		struct fuzz_replay r = {
+			.cg = cg, .trace = prefix, .trace_from = fp->trace_from, .progress = true,
+			.seed = fp->seed, .v = v, .proc = fp->proc, .thread = fp->thread,
+			.deadline = monotonic_ns() + (int64_t)fp->seconds * 1000000000,
+		};
+
+		snprintf(prefix, sizeof(prefix), "repro %s", variant);
+		if (fp->ops)
+			ktap_print_msg("%s: process %u thread %u alone, its first %lu operations%s", variant,
+				       fp->proc, fp->thread, fp->ops, fp->trace_from < fp->ops ? ", the last ones printed:" : "");
+		else
+			ktap_print_msg("%s: process %u thread %u alone, for %u s", variant, fp->proc, fp->thread, fp->seconds);
+		if (fuzz_replay(&r, NULL, fp->ops, false, why, sizeof(why))) {
+			ktap_print_msg("%s: %s", variant, why);
+			ran = false;
+		}
+	} else if (fp->nrepro) {
 		char prefix[64];
 		struct fuzz_replay r = { .cg = cg, .trace = prefix, .states = (uint64_t *)fp->repro };
 
@@ -1051,7 +1132,7 @@ static bool fuzz_variant(const char *parent, const char *variant, unsigned int v
 			       variant, left.memory_current - before.memory_current, (long)FUZZ_CHARGE_SLACK);
 		rest = false;
 	}
-	if (!(ran && rest) && !fp->nrepro)
+	if (!(ran && rest) && !fp->nrepro && !fp->alone)
 		fuzz_minimize(parent, variant, v, fp->seed, counts);
 
 	for (i = 0; i < NR_OPS; i++) {
@@ -1126,12 +1207,16 @@ int test_zcpool_fuzz(const char *name, const struct zc_config *cfg)
 	fp.seed = seed;
 	fp.seconds = seconds;
 	fp.nrepro = repro_parse(fp.repro);
+	if (thread_parse(&fp))
+		fp.broken = true;
 
 	ktap_print_plan(2 * nv + 1);
 	if (fp.nrepro < 0)
 		fp.broken = true;
 	else if (fp.nrepro)
 		ktap_print_msg("replaying %ld operations given by their generator states", fp.nrepro);
+	else if (fp.alone)
+		ktap_print_msg("seed %llu, process %u thread %u alone", (unsigned long long)seed, fp.proc, fp.thread);
 	else
 		ktap_print_msg("seed %llu, %ld s per variant, %d processes x %d threads",
 			       (unsigned long long)seed, seconds, FUZZ_PROCS, FUZZ_THREADS);
@@ -1153,7 +1238,7 @@ int test_zcpool_fuzz(const char *name, const struct zc_config *cfg)
 	if (cg_create(cg) || cg_write(cg, "cgroup.subtree_control", "+memory"))
 		ktap_print_msg("cgroup %s: %m", cg);
 	for (i = 0; i < nv; i++)
-		all &= fuzz_variant(cg, variants[i], i, &fp, cfg, 1 + 2 * i);
+		all &= fuzz_variant(cg, variants[i], variant_number(variants[i]), &fp, cfg, 1 + 2 * i);
 	i = fuzz_unload(cg, cfg);
 	ktap_test_result(i, 2 * nv + 1, "unload", NULL);
 	all &= i;

@@ -539,6 +539,16 @@ public struct FuzzCommand: AsyncParsableCommand {
                                valueName: "state,state,..."))
     public var repro: String?
 
+    @Option(help: ArgumentHelp("Run only this thread's operations, alone (a crash's 'repeat it with' line); needs --seed.",
+                               valueName: "process.thread"))
+    public var thread: String?
+
+    @Option(name: .customLong("ops"), help: "With --thread: only its first N operations, the last 16 printed.")
+    public var operations: Int?
+
+    @Flag(inversion: .prefixedNo, help: "When the guest kernel crashes, boot again to find the thread and the shortest prefix of its operations that crash it.")
+    public var minimizeCrash = true
+
     @OptionGroup public var output: OutputOptions
 
     public init() {}
@@ -546,7 +556,9 @@ public struct FuzzCommand: AsyncParsableCommand {
     public func run() async throws {
         let plan = try FuzzPlan(seconds: seconds, seed: seed, variants: variant == "all" ? Variants.all
                                     : variant.split(separator: ",").map { try variantNamed(String($0)) },
-                                fault: injectFault, repro: try repro.map(FuzzPlan.states) ?? [])
+                                fault: injectFault, repro: try repro.map(FuzzPlan.states) ?? [],
+                                thread: try thread.map(FuzzThread.init(parsing:)), operations: operations,
+                                traceFrom: operations.map { max(0, $0 - FuzzPlan.crashTraceOperations) })
         let list = series == "all" ? KernelSeries.allCases : [try KernelSeries.parse(series)]
         let bench = try makeBench()
         var reports: [RunReport] = []
@@ -556,6 +568,9 @@ public struct FuzzCommand: AsyncParsableCommand {
         try output.emit(reports)
         for (series, report) in zip(list, reports) {
             printOut(plan.summary(report, series: series))
+            if minimizeCrash, plan.crashedVariant(report) != nil {
+                printOut(plan.crashSummary(try await plan.minimizeCrash(report, bench: bench, series: series), series: series))
+            }
         }
         if !reports.allSatisfy(\.passed) { throw ExitCode(1) }
     }

@@ -22,6 +22,9 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var problem: String?
     /// Console lines that go with ``problem``.
     public var consoleExcerpt: [String]
+    /// The console line that shows the guest kernel in trouble (panic, BUG, Oops, WARNING,
+    /// bad page, lockdep), if one does.
+    public var kernelCrash: String?
     /// Where console.log and results.ktap are kept.
     public var runDirectory: String
     public var wallSeconds: Double
@@ -60,6 +63,7 @@ public struct RunReport: Sendable, Codable, Equatable {
         guestMemory = run.results.diagnostics.lazy.compactMap(GuestMemory.init(diagnostic:)).first
         problem = run.failure
         consoleExcerpt = problem == nil ? [] : run.failureExcerpt
+        kernelCrash = run.crash?.line.trimmingCharacters(in: .whitespaces)
 
         let load = run.results.tests.first { $0.name == "module-load" }
         let loadDiagnostics = load?.diagnostics.joined(separator: "; ") ?? ""

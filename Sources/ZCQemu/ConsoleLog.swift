@@ -15,6 +15,7 @@ public struct ConsoleLog: Sendable, Equatable {
     static let markers: [(kind: String, pattern: String)] = [
         ("panic", "Kernel panic - not syncing"),
         ("BUG", "BUG:"),
+        ("BUG", "kernel BUG at"),
         ("Oops", "Oops:"),
         ("general protection fault", "general protection fault"),
         ("WARNING", "WARNING:"),

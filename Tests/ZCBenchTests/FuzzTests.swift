@@ -96,4 +96,62 @@ struct FuzzFailureTests {
         // The table shows the notes under the checks.
         #expect(Reporter.table([report]).contains("    | repro steal: map4 = mmap(length 0x10000000000, PROT_READ, MAP_SHARED, fd 5, offset 0)"))
     }
+
+    @Test("a kernel crash while fuzzing names the variant it crashed in; a leak, a replay or a pass does not")
+    func crashedVariant() throws {
+        func run(_ name: String) throws -> RunReport {
+            try #require(try JSONDecoder().decode(Reporter.JSONDocument.self, from: Data(try fixture(name).utf8)).runs.first)
+        }
+        let oops = try run("fuzz-orphan-oops.json")
+        #expect(oops.kernelCrash == "[    3.621926] kernel BUG at zcpool/pool.c:216!")
+        let plan = try FuzzPlan(seconds: 3, seed: 77, variants: ["unaccounted", "pool-free"], fault: "orphan-oops")
+        #expect(plan.crashedVariant(oops) == "unaccounted")
+        let replay = try FuzzPlan(seconds: 3, seed: nil, variants: ["unaccounted"], repro: [0x1f])
+        #expect(replay.crashedVariant(oops) == nil, "a replay is not narrowed down again")
+        let leak = try run("fuzz-orphan-leak.json")
+        #expect(try FuzzPlan(seconds: 3, seed: 77, variants: ["pool-free", "steal"]).crashedVariant(leak) == nil)
+    }
+
+    @Test("a narrowed-down crash prints the prefix, its last operations, the crash and the command that repeats it")
+    func crashSummary() throws {
+        let plan = try FuzzPlan(seconds: 3, seed: 77, variants: ["pool-free"], fault: "orphan-oops")
+        let crash = FuzzCrash(variant: "pool-free", seed: 77, thread: try FuzzThread(parsing: "0.1"), operations: 10550,
+                              shortest: true, crash: "[    4.440752] kernel BUG at zcpool/pool.c:216!",
+                              trace: ["repro pool-free: open(O_RDWR) -> fd 12 (slot 1)"], boots: 17)
+        #expect(plan.crashSummary(.found(crash), series: .v6_1) == """
+            the kernel crashes with the first 10550 operations of process 0 thread 1 alone, and not with fewer (17 boots); the last of them:
+              repro pool-free: open(O_RDWR) -> fd 12 (slot 1)
+              then: [    4.440752] kernel BUG at zcpool/pool.c:216!
+            repeat it with: zcbench fuzz --series 6.1 --seconds 3 --seed 77 --variant pool-free --inject-fault orphan-oops --thread 0.1 --ops 10550
+            """)
+        #expect(plan.crashSummary(.unresolved(reason: "no thread crashes the kernel alone in 3 s", boots: 4), series: .v6_1)
+                == "the crash was not narrowed down to one thread (4 boots): no thread crashes the kernel alone in 3 s")
+    }
+
+    @Test("one thread alone goes to the guest as P.K with its operation count", arguments: ["0.0", "1.1"])
+    func thread(_ text: String) throws {
+        let plan = try FuzzPlan(seconds: 3, seed: 5, variants: ["v1"], thread: try FuzzThread(parsing: text), operations: 40, traceFrom: 24)
+        #expect(plan.options.guestParameters["fuzz_thread"] == text)
+        #expect(plan.options.guestParameters["fuzz_ops"] == "40")
+        #expect(plan.options.guestParameters["fuzz_trace_from"] == "24")
+    }
+
+    @Test("a bad thread or operation count is a usage error",
+          arguments: ["2.0", "0.2", "1", "a.b", "0.0.0", "-1.0"])
+    func badThread(_ text: String) {
+        let error = #expect(throws: ZCError.self) { try FuzzThread(parsing: text) }
+        #expect(error?.description.contains("expected PROCESS.THREAD, from 0.0 to 1.1") == true)
+    }
+
+    @Test("--thread needs --seed and no --repro; --ops needs --thread and at least 1")
+    func threadCombinations() throws {
+        let thread = try FuzzThread(parsing: "1.0")
+        for make in [{ try FuzzPlan(seconds: 3, seed: nil, variants: ["v1"], thread: thread) },
+                     { try FuzzPlan(seconds: 3, seed: nil, variants: ["v1"], repro: [1], thread: thread) },
+                     { try FuzzPlan(seconds: 3, seed: 9, variants: ["v1"], operations: 5) },
+                     { try FuzzPlan(seconds: 3, seed: 9, variants: ["v1"], thread: thread, operations: 0) }] {
+            let error = #expect(throws: ZCError.self) { _ = try make() }
+            #expect(error?.exitStatus == 2)
+        }
+    }
 }

@@ -73,5 +73,37 @@ extension VM {
             #expect(cleanPassed, "\(Reporter.table([clean]))")
             ok = !report.passed && !again.passed && cleanPassed
         }
+
+        @Test("an injected kernel crash is narrowed down by booting again: one thread's shortest crashing prefix")
+        func injectedCrash() async throws {
+            let fixture = try VMFixture("fuzz-orphan-oops")
+            var ok = false
+            defer { fixture.finish(passed: ok) }
+            let plan = try FuzzPlan(seconds: 3, seed: 77, variants: ["pool-free"], fault: "orphan-oops")
+            let report = try await plan.run(fixture.bench, series: .v6_1)
+            #expect(report.kernelCrash?.contains("kernel BUG at zcpool/pool.c") == true, "\(report.kernelCrash ?? "no crash")")
+            #expect(plan.crashedVariant(report) == "pool-free")
+            let result = try await plan.minimizeCrash(report, bench: fixture.bench, series: .v6_1)
+            guard case .found(let crash) = result else {
+                Issue.record("\(plan.crashSummary(result, series: .v6_1))")
+                return
+            }
+            #expect(crash.shortest, "\(plan.crashSummary(result, series: .v6_1))")
+            #expect(crash.crash.contains("kernel BUG at zcpool/pool.c"))
+            #expect(crash.boots <= FuzzPlan.maxCrashBoots)
+            // The last operations before the crash are printed, up to 16.
+            #expect(crash.trace.count == min(crash.operations, FuzzPlan.crashTraceOperations), "\(crash.trace)")
+            // The command it prints crashes the kernel; one operation fewer does not, and
+            // leaves everything clean.
+            let again = try await plan.alone(crash.thread, variant: "pool-free", operations: crash.operations)
+                .run(fixture.bench, series: .v6_1)
+            #expect(again.kernelCrash?.contains("kernel BUG at zcpool/pool.c") == true)
+            let fewer = try await plan.alone(crash.thread, variant: "pool-free", operations: crash.operations - 1)
+                .run(fixture.bench, series: .v6_1)
+            let fewerPassed = fewer.passed
+            #expect(fewer.kernelCrash == nil)
+            #expect(fewerPassed, "\(Reporter.table([fewer]))")
+            ok = crash.shortest && again.kernelCrash != nil && fewerPassed
+        }
     }
 }

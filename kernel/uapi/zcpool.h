@@ -133,9 +133,12 @@ struct zcpool_reclaim {
  *                pinned by a pipe, or just not recycled yet) is, when it is
  *                recycled, neither uncharged nor given back to the pool: it
  *                stays out, and charged, for ever.
+ *   orphan-oops  the same page hits BUG() instead: the kernel oopses (and
+ *                panics, as zcbench boots it with oops=panic).
  */
 #define ZCPOOL_FAULT_NONE		"none"
 #define ZCPOOL_FAULT_ORPHAN_LEAK	"orphan-leak"
+#define ZCPOOL_FAULT_ORPHAN_OOPS	"orphan-oops"
 
 #define ZCPOOL_IOC_MAGIC	0xb7
 #define ZCPOOL_IOC_FEED		_IOWR(ZCPOOL_IOC_MAGIC, 1, struct zcpool_feed)
