@@ -51,7 +51,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -664,6 +663,8 @@ static bool kmsg_trouble(int fd, char *buf, size_t len)
 	return false;
 }
 
+enum replay_verdict { REPLAY_CLEAN, REPLAY_FAILED, REPLAY_BROKEN };
+
 /* One thread's operations, to replay alone (fuzz_replay()). */
 struct fuzz_replay {
 	const char *cg;			/* the cgroup the replay runs in */
@@ -690,11 +691,12 @@ struct fuzz_replay {
  * A child process in r->cg runs the operations, then releases everything
  * it holds (descriptors, mappings, pipes) and exits; the pool is reclaimed.
  *
- * Return: true if the replay failed: the pool's counters ended above where
- * they were, the kernel logged trouble, or the child was killed.
+ * Return: REPLAY_FAILED if the pool's counters ended above where they were,
+ * the kernel logged trouble or the child was killed; REPLAY_CLEAN if none
+ * of that; REPLAY_BROKEN (with @why) if the replay could not run.
  */
-static bool fuzz_replay(const struct fuzz_replay *r, const uint32_t *idx, unsigned long n,
-			bool record, char *why, size_t len)
+static enum replay_verdict fuzz_replay(const struct fuzz_replay *r, const uint32_t *idx, unsigned long n,
+				       bool record, char *why, size_t len)
 {
 	long before[ARRAY_SIZE(pool_keys)], after[ARRAY_SIZE(pool_keys)];
 	int status = 0, kmsg;
@@ -704,7 +706,7 @@ static bool fuzz_replay(const struct fuzz_replay *r, const uint32_t *idx, unsign
 	reclaim_all();
 	if (pool_read(before)) {
 		snprintf(why, len, "read " ZCPOOL_DEBUGFS_STATS ": %s", strerror(errno));
-		return true;
+		return REPLAY_BROKEN;
 	}
 	kmsg = kmsg_open();
 	pid = fork();
@@ -735,31 +737,35 @@ static bool fuzz_replay(const struct fuzz_replay *r, const uint32_t *idx, unsign
 	if (pid < 0 || waitpid(pid, &status, 0) != pid) {
 		snprintf(why, len, "fork or wait: %s", strerror(errno));
 		close(kmsg);
-		return true;
+		return REPLAY_BROKEN;
 	}
 	reclaim_all();
+	if (kmsg_trouble(kmsg, why, len)) {
+		close(kmsg);
+		return REPLAY_FAILED;
+	}
+	close(kmsg);
 	if (WIFSIGNALED(status)) {
 		snprintf(why, len, "the replaying process was killed by signal %d (%s)",
 			 WTERMSIG(status), strsignal(WTERMSIG(status)));
-	} else if (!WIFEXITED(status) || WEXITSTATUS(status)) {
-		snprintf(why, len, "the replaying process exited with %d (cgroup %s)", WEXITSTATUS(status), r->cg);
-	} else if (!kmsg_trouble(kmsg, why, len)) {
-		close(kmsg);
-		if (pool_read(after)) {
-			snprintf(why, len, "read " ZCPOOL_DEBUGFS_STATS ": %s", strerror(errno));
-			return true;
-		}
-		for (i = 0; i < ARRAY_SIZE(pool_keys); i++) {
-			if (after[i] > before[i]) {
-				snprintf(why, len, "pool %s %ld -> %ld after the replay (leaked pages)",
-					 pool_keys[i], before[i], after[i]);
-				return true;
-			}
-		}
-		return false;
+		return REPLAY_FAILED;
 	}
-	close(kmsg);
-	return true;
+	if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+		snprintf(why, len, "the replaying process could not enter %s", r->cg);
+		return REPLAY_BROKEN;
+	}
+	if (pool_read(after)) {
+		snprintf(why, len, "read " ZCPOOL_DEBUGFS_STATS ": %s", strerror(errno));
+		return REPLAY_BROKEN;
+	}
+	for (i = 0; i < ARRAY_SIZE(pool_keys); i++) {
+		if (after[i] > before[i]) {
+			snprintf(why, len, "pool %s %ld -> %ld after the replay (leaked pages)",
+				 pool_keys[i], before[i], after[i]);
+			return REPLAY_FAILED;
+		}
+	}
+	return REPLAY_CLEAN;
 }
 
 /*
@@ -770,9 +776,11 @@ static bool fuzz_replay(const struct fuzz_replay *r, const uint32_t *idx, unsign
  * @n: how many
  * @deadline: give up then (the sequence fails, but may not be minimal)
  * @replays: incremented per replay
+ * @minimal: set when no single operation can be removed any more
  *
- * Return: the new length; *@minimal is set when no single operation can be
- * removed any more.
+ * A replay that cannot run counts as one that does not fail.
+ *
+ * Return: the new length.
  */
 static unsigned long fuzz_ddmin(const struct fuzz_replay *r, uint32_t *idx, unsigned long n,
 				int64_t deadline, unsigned long *replays, bool *minimal)
@@ -793,7 +801,7 @@ static unsigned long fuzz_ddmin(const struct fuzz_replay *r, uint32_t *idx, unsi
 				if (i < start || i >= start + chunk)
 					cand[m++] = idx[i];
 			(*replays)++;
-			if (fuzz_replay(r, cand, m, false, why, sizeof(why))) {
+			if (fuzz_replay(r, cand, m, false, why, sizeof(why)) == REPLAY_FAILED) {
 				memcpy(idx, cand, m * sizeof(*idx));
 				n = m;
 				reduced = true;
@@ -863,7 +871,8 @@ static void fuzz_minimize(const char *parent, const char *variant, unsigned int 
 	char cg[PATH_MAX], why[256], prefix[64], metric[96];
 	unsigned long n = 0, lo, hi, mid, replays = 0, i, k;
 	uint32_t *idx = NULL;
-	bool found = false, minimal = false;
+	enum replay_verdict verdict = REPLAY_CLEAN;
+	bool minimal = false;
 	int64_t deadline;
 
 	if (!minimize_deadline)
@@ -889,12 +898,16 @@ static void fuzz_minimize(const char *parent, const char *variant, unsigned int 
 			goto out;
 		}
 		replays++;
-		found = fuzz_replay(&r, NULL, n, true, why, sizeof(why));
-		if (found)
+		verdict = fuzz_replay(&r, NULL, n, true, why, sizeof(why));
+		if (verdict == REPLAY_FAILED)
 			break;
 		munmap(r.states, n * sizeof(*r.states));
+		if (verdict == REPLAY_BROKEN) {
+			ktap_print_msg("%s: cannot minimize: %s", variant, why);
+			goto out;
+		}
 	}
-	if (!found) {
+	if (verdict != REPLAY_FAILED) {
 		ktap_print_msg("%s: no thread's operations reproduce the failure alone%s: it takes their interleaving (seed %llu)",
 			       variant, monotonic_ns() >= deadline ? " within the time for minimizing" : "",
 			       (unsigned long long)seed);
@@ -906,7 +919,7 @@ static void fuzz_minimize(const char *parent, const char *variant, unsigned int 
 	/* The shortest failing prefix, then the fewest operations of it. */
 	for (lo = 0, hi = n; hi - lo > 1 && monotonic_ns() < deadline; replays++) {
 		mid = lo + (hi - lo) / 2;
-		if (fuzz_replay(&r, NULL, mid, false, why, sizeof(why)))
+		if (fuzz_replay(&r, NULL, mid, false, why, sizeof(why)) == REPLAY_FAILED)
 			hi = mid;
 		else
 			lo = mid;
@@ -925,10 +938,13 @@ static void fuzz_minimize(const char *parent, const char *variant, unsigned int 
 		       variant, minimal ? "shortest" : "shortened (the time for minimizing ran out)",
 		       n, r.proc, r.thread, hi, replays);
 	r.trace = prefix;
-	if (fuzz_replay(&r, idx, n, false, why, sizeof(why)))
+	verdict = fuzz_replay(&r, idx, n, false, why, sizeof(why));
+	if (verdict == REPLAY_FAILED)
 		ktap_print_msg("%s: the sequence above reproduces it: %s", variant, why);
-	else
+	else if (verdict == REPLAY_CLEAN)
 		ktap_print_msg("%s: the sequence above did not reproduce it once more (flaky)", variant);
+	else
+		ktap_print_msg("%s: the sequence above could not be replayed once more: %s", variant, why);
 	if (n <= FUZZ_REPRO_MAX)
 		print_states(variant, r.states, idx, n);
 	else
@@ -1068,7 +1084,7 @@ static bool fuzz_variant(const char *parent, const char *variant, unsigned int v
 				       fp->proc, fp->thread, fp->ops, fp->trace_from < fp->ops ? ", the last ones printed:" : "");
 		else
 			ktap_print_msg("%s: process %u thread %u alone, for %u s", variant, fp->proc, fp->thread, fp->seconds);
-		if (fuzz_replay(&r, NULL, fp->ops, false, why, sizeof(why))) {
+		if (fuzz_replay(&r, NULL, fp->ops, false, why, sizeof(why)) != REPLAY_CLEAN) {
 			ktap_print_msg("%s: %s", variant, why);
 			ran = false;
 		}
@@ -1079,10 +1095,16 @@ static bool fuzz_variant(const char *parent, const char *variant, unsigned int v
 		snprintf(prefix, sizeof(prefix), "repro %s", variant);
 		ktap_print_msg("%s: replaying the %ld operations of zcbench.fuzz_repro; then every descriptor, mapping and pipe is closed:",
 			       variant, fp->nrepro);
-		if (fuzz_replay(&r, NULL, fp->nrepro, false, why, sizeof(why))) {
+		switch (fuzz_replay(&r, NULL, fp->nrepro, false, why, sizeof(why))) {
+		case REPLAY_FAILED:
 			ktap_print_msg("%s: the sequence above reproduces it: %s", variant, why);
 			ran = false;
-		} else {
+			break;
+		case REPLAY_BROKEN:
+			ktap_print_msg("%s: the sequence could not be replayed: %s", variant, why);
+			ran = false;
+			break;
+		default:
 			ktap_print_msg("%s: the sequence above left everything as it was", variant);
 		}
 	} else {

@@ -557,8 +557,7 @@ public struct FuzzCommand: AsyncParsableCommand {
         let plan = try FuzzPlan(seconds: seconds, seed: seed, variants: variant == "all" ? Variants.all
                                     : variant.split(separator: ",").map { try variantNamed(String($0)) },
                                 fault: injectFault, repro: try repro.map(FuzzPlan.states) ?? [],
-                                thread: try thread.map(FuzzThread.init(parsing:)), operations: operations,
-                                traceFrom: operations.map { max(0, $0 - FuzzPlan.crashTraceOperations) })
+                                thread: try thread.map(FuzzThread.init(parsing:)), operations: operations)
         let list = series == "all" ? KernelSeries.allCases : [try KernelSeries.parse(series)]
         let bench = try makeBench()
         var reports: [RunReport] = []

@@ -17,10 +17,9 @@ public struct FuzzPlan: Sendable {
     public var repro: [UInt64]
     /// Run this thread's operations alone, from the seed, instead of every worker.
     public var thread: FuzzThread?
-    /// With `thread`: its first `operations` only (else as many as fit in `seconds`).
+    /// With `thread`: its first `operations` only, the last `crashTraceOperations` of them
+    /// printed (else as many as fit in `seconds`).
     public var operations: Int?
-    /// With `thread`: print the operations from this one on.
-    public var traceFrom: Int?
 
     /// The module's injectable faults (kernel/uapi/zcpool.h, ZCPOOL_FAULT_*).
     public static let faults = ["orphan-leak", "orphan-oops"]
@@ -30,7 +29,7 @@ public struct FuzzPlan: Sendable {
     public static let minimizeSeconds = 120
 
     public init(seconds: Int, seed: UInt64?, variants: [String], fault: String? = nil, repro: [UInt64] = [],
-                thread: FuzzThread? = nil, operations: Int? = nil, traceFrom: Int? = nil) throws {
+                thread: FuzzThread? = nil, operations: Int? = nil) throws {
         guard (1...3600).contains(seconds) else { throw ZCError(.usage, "--seconds must be between 1 and 3600") }
         if let seed, seed == 0 || seed > UInt64(Int64.max) {
             throw ZCError(.usage, "--seed must be between 1 and \(Int64.max)")
@@ -47,7 +46,7 @@ public struct FuzzPlan: Sendable {
         guard thread == nil || (seed != nil && repro.isEmpty) else {
             throw ZCError(.usage, "--thread replays one thread of a seeded run: it needs --seed, and not --repro")
         }
-        guard thread != nil || (operations == nil && traceFrom == nil) else {
+        guard thread != nil || operations == nil else {
             throw ZCError(.usage, "--ops counts the operations of one thread: give --thread too")
         }
         if let operations, operations < 1 { throw ZCError(.usage, "--ops must be at least 1") }
@@ -58,14 +57,11 @@ public struct FuzzPlan: Sendable {
         self.repro = repro
         self.thread = thread
         self.operations = operations
-        self.traceFrom = traceFrom
     }
 
-    /// The same fuzz, but one thread alone: its first `operations`, the last of them printed
-    /// from `traceFrom` on.
-    func alone(_ thread: FuzzThread, variant: String, operations: Int? = nil, traceFrom: Int? = nil) throws -> FuzzPlan {
-        try FuzzPlan(seconds: seconds, seed: seed, variants: [variant], fault: fault, thread: thread,
-                     operations: operations, traceFrom: traceFrom)
+    /// The same fuzz, but one thread alone: for the same time, or its first `operations`.
+    func alone(_ thread: FuzzThread, variant: String, operations: Int? = nil) throws -> FuzzPlan {
+        try FuzzPlan(seconds: seconds, seed: seed, variants: [variant], fault: fault, thread: thread, operations: operations)
     }
 
     /// The generator states of `--repro`: comma-separated hexadecimal, as a failure prints them.
@@ -87,8 +83,10 @@ public struct FuzzPlan: Sendable {
         if let seed { options.guestParameters["fuzz_seed"] = "\(seed)" }
         if let fault { options.guestParameters["fuzz_fault"] = fault }
         if let thread { options.guestParameters["fuzz_thread"] = thread.description }
-        if let operations { options.guestParameters["fuzz_ops"] = "\(operations)" }
-        if let traceFrom { options.guestParameters["fuzz_trace_from"] = "\(traceFrom)" }
+        if let operations {
+            options.guestParameters["fuzz_ops"] = "\(operations)"
+            options.guestParameters["fuzz_trace_from"] = "\(max(0, operations - Self.crashTraceOperations))"
+        }
         if repro.isEmpty {
             options.timeout = .seconds(90 + seconds * variants.count * 3 / 2 + Self.minimizeSeconds)
         } else {
@@ -193,7 +191,7 @@ extension FuzzPlan {
     public static let maxCrashBoots = 30
     /// The guest prints how far a thread alone got every FUZZ_PROGRESS_OPS operations.
     static let progressOperations = 256
-    /// The operations printed before a crash.
+    /// The operations printed before a crash (of a thread alone with `operations`).
     public static let crashTraceOperations = 16
 
     /// The variant whose fuzzing crashed the kernel: the first without a baseline result.
@@ -219,9 +217,9 @@ extension FuzzPlan {
         }
         var boots = 0
         let seeded = try FuzzPlan(seconds: seconds, seed: seed, variants: variants, fault: fault)
-        func crashes(_ thread: FuzzThread, operations: Int? = nil, traceFrom: Int? = nil) async throws -> RunReport? {
+        func crashes(_ thread: FuzzThread, operations: Int? = nil) async throws -> RunReport? {
             boots += 1
-            let plan = try seeded.alone(thread, variant: variant, operations: operations, traceFrom: traceFrom)
+            let plan = try seeded.alone(thread, variant: variant, operations: operations)
             let report = try await plan.run(bench, series: series)
             bench.progress.note("fuzz: crash boot \(boots): thread \(thread) alone, \(operations.map { "first \($0) operations" } ?? "\(seconds) s"): "
                                 + (report.kernelCrash ?? "no crash"))
@@ -259,7 +257,7 @@ extension FuzzPlan {
             let middle = low + (high - low) / 2
             if try await crashes(thread, operations: middle) != nil { high = middle } else { low = middle }
         }
-        let last = try await crashes(thread, operations: high, traceFrom: max(0, high - Self.crashTraceOperations))
+        let last = try await crashes(thread, operations: high)
         let trace = (last?.scenarios.first?.notes ?? []).filter { $0.hasPrefix("repro \(variant): ") }
         return .found(FuzzCrash(variant: variant, seed: seed, thread: thread, operations: high, shortest: high - low <= 1,
                                 crash: last?.kernelCrash ?? report.kernelCrash ?? "", trace: trace, boots: boots))

@@ -130,7 +130,7 @@ struct FuzzFailureTests {
 
     @Test("one thread alone goes to the guest as P.K with its operation count", arguments: ["0.0", "1.1"])
     func thread(_ text: String) throws {
-        let plan = try FuzzPlan(seconds: 3, seed: 5, variants: ["v1"], thread: try FuzzThread(parsing: text), operations: 40, traceFrom: 24)
+        let plan = try FuzzPlan(seconds: 3, seed: 5, variants: ["v1"], thread: try FuzzThread(parsing: text), operations: 40)
         #expect(plan.options.guestParameters["fuzz_thread"] == text)
         #expect(plan.options.guestParameters["fuzz_ops"] == "40")
         #expect(plan.options.guestParameters["fuzz_trace_from"] == "24")
