@@ -5,8 +5,9 @@
  * Mounts the pseudo file systems, enables the memory controller, loads
  * /lib/modules/zcpool.ko and then, by zcbench.mode:
  *   run    runs /bin/zcrunner with the results port (ttyS1), kills it after
- *          zcbench.runner_timeout_s, writes "# zcbench-exit <status>" to the
- *          results port and powers off;
+ *          zcbench.runner_timeout_s (first printing every task's stack on
+ *          the console), writes "# zcbench-exit <status>" to the results
+ *          port and powers off;
  *   shell  runs /bin/sh on the console and powers off when it exits.
  * PID 1 must never exit: on any error it reports on the console and powers
  * off.
@@ -163,6 +164,20 @@ static long timespec_ms(const struct timespec *ts)
 }
 
 /*
+ * A sysrq command, for the kernel to print what it knows (the mask of
+ * kernel.sysrq binds the keyboard only, not this file).
+ */
+static void sysrq(char key)
+{
+	int fd = open("/proc/sysrq-trigger", O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, &key, 1) != 1)
+		msg("sysrq '%c': %s", key, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
  * Wait for the runner, reaping every other child too (orphans come to PID 1).
  * After timeout_s, kill the runner's process group. Returns the runner's
  * wait status, or -1 if it did not go away even after SIGKILL.
@@ -193,8 +208,9 @@ static int wait_runner(pid_t pid, long timeout_s, const sigset_t *sigchld)
 		if (left_ms <= 0) {
 			if (killed)
 				return -1;
-			msg("%s still running after %ld s, killing it",
+			msg("%s still running after %ld s: every task's state and stack (sysrq 't'), then killing it",
 			    RUNNER_PATH, timeout_s);
+			sysrq('t');
 			kill(-pid, SIGKILL);
 			killed = true;
 			deadline_ms = timespec_ms(&now) + KILL_GRACE_S * 1000;

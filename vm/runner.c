@@ -42,22 +42,6 @@
 #define MAX_SCENARIOS		64
 #define MAX_VARIANTS		ZCPOOL_NR_VARIANTS
 
-/* " pool_pages=N" for every reload when the receive size needs more, else "". */
-static char pool_param[48];
-
-/*
- * Set pool_pages to what pool_param says, if anything: before each scenario
- * that runs once, since one before it may have reloaded the module with its
- * defaults (the matrix reloads pass pool_param themselves).
- */
-static void apply_pool_pages(void)
-{
-	const char *pages = pool_param + strlen(" pool_pages=");
-
-	if (pool_param[0] && zcp_param_set("pool_pages", pages))
-		ktap_print_msg("pool_pages=%s: %m", pages);
-}
-
 /* Scenarios that run once, before the matrix. */
 static const struct scenario scenarios[] = {
 	{ "tcp-zerocopy", test_tcp_zerocopy },
@@ -171,7 +155,7 @@ static bool reload_module(unsigned int n, const char *variant)
 	bool ok = false;
 
 	snprintf(name, sizeof(name), "%s/reload", variant);
-	snprintf(params, sizeof(params), "variant=%s%s", variant, pool_param);
+	snprintf(params, sizeof(params), "variant=%s", variant);
 	if (zcp_module_unload() && errno != ENOENT) {
 		ktap_print_msg("delete_module(zcpool): %s (errno %d)",
 			       strerror(errno), errno);
@@ -325,8 +309,15 @@ int main(int argc, char **argv)
 	 * load and every reload.
 	 */
 	pool_pages = 2 * (cfg.size / 4096) + 4096;
-	if (pool_pages > ZCPOOL_DEFAULT_POOL_PAGES)
-		snprintf(pool_param, sizeof(pool_param), " pool_pages=%lu", pool_pages);
+	if (pool_pages > ZCPOOL_DEFAULT_POOL_PAGES) {
+		char pages[32], param[48];
+
+		snprintf(pages, sizeof(pages), "%lu", pool_pages);
+		snprintf(param, sizeof(param), "pool_pages=%s", pages);
+		zcp_module_defaults(param);
+		if (zcp_param_set("pool_pages", pages))
+			ktap_print_msg("pool_pages=%s: %m", pages);
+	}
 	cfg.flush_stats = cmdline_get_long("flush_stats", 1) != 0;
 
 	/* Matrix scenarios out of the list, in order; the others run once. */
@@ -351,7 +342,6 @@ int main(int argc, char **argv)
 	guest_memory_init();
 	ok = test_module_load(1, module_err);
 	for (i = 0, n = 2; i < nonce; i++, n++) {
-		apply_pool_pages();
 		ok &= run_scenario(n, names[i],
 				   find(scenarios, ARRAY_SIZE(scenarios),
 					names[i]), &cfg);

@@ -436,8 +436,12 @@ static void do_op(struct fuzz_thread *t, enum fuzz_op op)
 		}
 		iov.iov_base = m->addr;
 		iov.iov_len = (1 + below(t, m->len / ZCP_PAGE)) * ZCP_PAGE;
-		TRACE(t, "vmsplice(pipe%d, map%d, %#zx bytes)", pi, mi, iov.iov_len);
-		ret = vmsplice((*p)[1], &iov, 1, 0) < 0 ? -1 : 0;
+		TRACE(t, "vmsplice(pipe%d, map%d, %#zx bytes, SPLICE_F_NONBLOCK)", pi, mi, iov.iov_len);
+		/*
+		 * vmsplice() waits for room in a full pipe unless told not
+		 * to: the pipe's own O_NONBLOCK does not count.
+		 */
+		ret = vmsplice((*p)[1], &iov, 1, SPLICE_F_NONBLOCK) < 0 ? -1 : 0;
 		break;
 	}
 	default:

@@ -170,14 +170,28 @@ int zcp_module_unload(void)
 	return syscall(SYS_delete_module, "zcpool", O_NONBLOCK) ? -1 : 0;
 }
 
+static char module_defaults[128];
+
+void zcp_module_defaults(const char *params)
+{
+	snprintf(module_defaults, sizeof(module_defaults), "%s", params);
+}
+
 int zcp_module_load(const char *params)
 {
+	char all[sizeof(module_defaults) + 256];
 	int fd, ret, err;
 
+	/* The kernel parses the parameters in order: the caller's come last, and win. */
+	if (snprintf(all, sizeof(all), "%s%s%s", module_defaults,
+		     module_defaults[0] && params[0] ? " " : "", params) >= (int)sizeof(all)) {
+		errno = E2BIG;
+		return -1;
+	}
 	fd = open(ZCP_MODULE_PATH, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	ret = syscall(SYS_finit_module, fd, params, 0);
+	ret = syscall(SYS_finit_module, fd, all, 0);
 	err = errno;
 	close(fd);
 	errno = err;

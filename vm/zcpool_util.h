@@ -64,6 +64,13 @@ int zcp_set_variant(const char *name);
 int zcp_module_unload(void);
 int zcp_module_load(const char *params);
 
+/*
+ * Parameters every later zcp_module_load() passes before its own (which
+ * win over them), in this process and the processes it forks: what the run
+ * needs of every load of the module, whoever reloads it. "" for none.
+ */
+void zcp_module_defaults(const char *params);
+
 /* Wait up to ms for path to exist. */
 int zcp_wait_path(const char *path, unsigned int ms);
 
