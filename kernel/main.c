@@ -19,14 +19,8 @@
 #include <linux/printk.h>
 #include <linux/string.h>
 
-static const char * const zcpool_variant_names[ZCPOOL_NR_VARIANTS] = {
-	[ZCPOOL_VARIANT_UNACCOUNTED]	= "unaccounted",
-	[ZCPOOL_VARIANT_V1]		= "v1",
-	[ZCPOOL_VARIANT_V2]		= "v2",
-	[ZCPOOL_VARIANT_POOL_FREE]	= "pool-free",
-	[ZCPOOL_VARIANT_BATCH]		= "batch",
-	[ZCPOOL_VARIANT_STEAL]		= "steal",
-};
+static const char * const zcpool_variant_names[ZCPOOL_NR_VARIANTS] =
+	ZCPOOL_VARIANT_NAMES;
 
 static unsigned long zcpool_pool_pages = ZCPOOL_DEFAULT_POOL_PAGES;
 unsigned int zcpool_recycle_ms = 1000;
@@ -52,13 +46,9 @@ const char *zcpool_variant_name(enum zcpool_variant v)
 static int zcpool_param_variant_set(const char *val,
 				    const struct kernel_param *kp)
 {
-	int v;
+	int v = sysfs_match_string(zcpool_variant_names, val);
 
-	for (v = 0; v < ZCPOOL_NR_VARIANTS; v++) {
-		if (sysfs_streq(val, zcpool_variant_names[v]))
-			return zcpool_dev_set_variant(v);
-	}
-	return -EINVAL;
+	return v < 0 ? v : zcpool_dev_set_variant(v);
 }
 
 static int zcpool_param_variant_get(char *buf, const struct kernel_param *kp)

@@ -17,14 +17,7 @@
 #include "ktap.h"
 #include "zcpool_util.h"
 
-const char *const zcp_variant_names[ZCPOOL_NR_VARIANTS] = {
-	[ZCPOOL_VARIANT_UNACCOUNTED]	= "unaccounted",
-	[ZCPOOL_VARIANT_V1]		= "v1",
-	[ZCPOOL_VARIANT_V2]		= "v2",
-	[ZCPOOL_VARIANT_POOL_FREE]	= "pool-free",
-	[ZCPOOL_VARIANT_BATCH]		= "batch",
-	[ZCPOOL_VARIANT_STEAL]		= "steal",
-};
+const char *const zcp_variant_names[ZCPOOL_NR_VARIANTS] = ZCPOOL_VARIANT_NAMES;
 
 int zcp_open(void)
 {

@@ -49,6 +49,16 @@ enum zcpool_variant {
 	ZCPOOL_NR_VARIANTS = 6,
 };
 
+/* The variants' names, in enum order: an initializer for a name table. */
+#define ZCPOOL_VARIANT_NAMES {					\
+	[ZCPOOL_VARIANT_UNACCOUNTED]	= "unaccounted",	\
+	[ZCPOOL_VARIANT_V1]		= "v1",			\
+	[ZCPOOL_VARIANT_V2]		= "v2",			\
+	[ZCPOOL_VARIANT_POOL_FREE]	= "pool-free",		\
+	[ZCPOOL_VARIANT_BATCH]		= "batch",		\
+	[ZCPOOL_VARIANT_STEAL]		= "steal",		\
+}
+
 /*
  * FEED: the "NIC" takes bytes / page size pages from the pool, stamps each
  * (zcpool_payload_word()) and queues them in units of unit_pages pages,
