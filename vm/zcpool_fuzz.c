@@ -208,6 +208,16 @@ static unsigned long fuzz_run(struct fuzz_thread *t, unsigned long budget);
 #define TRACE(t, ...) \
 	do { if ((t)->trace) snprintf((t)->what, sizeof((t)->what), __VA_ARGS__); } while (0)
 
+/* What mmap() or mremap() returned becomes m, if it worked: 0, else -1. */
+static int map_result(struct fuzz_map *m, void *p, size_t len)
+{
+	if (p == MAP_FAILED)
+		return -1;
+	m->addr = p;
+	m->len = len;
+	return 0;
+}
+
 /* Read a byte of every page of m: 0, or -1 (EFAULT) on SIGBUS or SIGSEGV. */
 static int touch_pages(const struct fuzz_map *m)
 {
@@ -324,7 +334,6 @@ static void do_op(struct fuzz_thread *t, enum fuzz_op op)
 		int flags = below(t, 8) ? MAP_SHARED : MAP_PRIVATE;
 		int fd;
 		off_t off;
-		void *p;
 
 		if (m->addr)
 			break;
@@ -333,13 +342,7 @@ static void do_op(struct fuzz_thread *t, enum fuzz_op op)
 		TRACE(t, "map%d = mmap(length %#zx, %s, %s, fd %d, offset %#llx)", mi, len,
 		      prot & PROT_WRITE ? "PROT_READ|PROT_WRITE" : "PROT_READ",
 		      flags == MAP_SHARED ? "MAP_SHARED" : "MAP_PRIVATE", fd, (unsigned long long)off);
-		p = mmap(NULL, len, prot, flags, fd, off);
-		if (p == MAP_FAILED) {
-			ret = -1;
-		} else {
-			m->addr = p;
-			m->len = len;
-		}
+		ret = map_result(m, mmap(NULL, len, prot, flags, fd, off), len);
 		break;
 	}
 	case OP_MUNMAP:
@@ -359,19 +362,12 @@ static void do_op(struct fuzz_thread *t, enum fuzz_op op)
 	case OP_MREMAP: {
 		size_t len = (1 + below(t, FUZZ_MAX_PAGES)) * ZCP_PAGE;
 		int flags;
-		void *p;
 
 		if (!m->addr)
 			break;
 		flags = below(t, 2) ? MREMAP_MAYMOVE : 0;
 		TRACE(t, "mremap(map%d, %#zx, %#zx, %s)", mi, m->len, len, flags ? "MREMAP_MAYMOVE" : "0");
-		p = mremap(m->addr, m->len, len, flags);
-		if (p == MAP_FAILED) {
-			ret = -1;
-		} else {
-			m->addr = p;
-			m->len = len;
-		}
+		ret = map_result(m, mremap(m->addr, m->len, len, flags), len);
 		break;
 	}
 	case OP_MADVISE:
@@ -1050,7 +1046,7 @@ static bool fuzz_variant(const char *parent, const char *variant, unsigned int v
 	struct memcg_sample before = { 0 }, after = { 0 }, left = { 0 };
 	long base[ARRAY_SIZE(pool_keys)];
 	struct fuzz_counts *counts;
-	char cg[PATH_MAX], name[64], metric[96], why[256];
+	char cg[PATH_MAX], name[64], metric[96], why[256], prefix[64];
 	bool ran = true, rest;
 	pid_t pids[FUZZ_PROCS];
 	unsigned long total = 0;
@@ -1073,16 +1069,15 @@ static bool fuzz_variant(const char *parent, const char *variant, unsigned int v
 		ktap_test_result(false, n + 1, name, NULL);
 		return false;
 	}
-	kmsg = kmsg_open();
+	/* Replays check the kernel's log themselves; the workers' run is checked below. */
+	snprintf(prefix, sizeof(prefix), "repro %s", variant);
 	if (fp->alone) {
-		char prefix[64];
 		struct fuzz_replay r = {
 			.cg = cg, .trace = prefix, .trace_from = fp->trace_from, .progress = true,
 			.seed = fp->seed, .v = v, .proc = fp->proc, .thread = fp->thread,
 			.deadline = monotonic_ns() + (int64_t)fp->seconds * 1000000000,
 		};
 
-		snprintf(prefix, sizeof(prefix), "repro %s", variant);
 		if (fp->ops)
 			ktap_print_msg("%s: process %u thread %u alone, its first %lu operations%s", variant,
 				       fp->proc, fp->thread, fp->ops, fp->trace_from < fp->ops ? ", the last ones printed:" : "");
@@ -1093,10 +1088,8 @@ static bool fuzz_variant(const char *parent, const char *variant, unsigned int v
 			ran = false;
 		}
 	} else if (fp->nrepro) {
-		char prefix[64];
 		struct fuzz_replay r = { .cg = cg, .trace = prefix, .states = (uint64_t *)fp->repro };
 
-		snprintf(prefix, sizeof(prefix), "repro %s", variant);
 		ktap_print_msg("%s: replaying the %ld operations of zcbench.fuzz_repro; then every descriptor, mapping and pipe is closed:",
 			       variant, fp->nrepro);
 		switch (fuzz_replay(&r, NULL, fp->nrepro, false, why, sizeof(why))) {
@@ -1112,6 +1105,7 @@ static bool fuzz_variant(const char *parent, const char *variant, unsigned int v
 			ktap_print_msg("%s: the sequence above left everything as it was", variant);
 		}
 	} else {
+		kmsg = kmsg_open();
 		deadline = monotonic_ns() + (int64_t)fp->seconds * 1000000000;
 		for (i = 0; i < FUZZ_PROCS; i++) {
 			pids[i] = fork();
@@ -1131,12 +1125,12 @@ static bool fuzz_variant(const char *parent, const char *variant, unsigned int v
 			}
 		}
 		reclaim_all();
+		if (kmsg_trouble(kmsg, why, sizeof(why))) {
+			ktap_print_msg("%s: %s", variant, why);
+			ran = false;
+		}
+		close(kmsg);
 	}
-	if (kmsg_trouble(kmsg, why, sizeof(why))) {
-		ktap_print_msg("%s: %s", variant, why);
-		ran = false;
-	}
-	close(kmsg);
 	/*
 	 * What follows (the checks, the minimizer) goes with the first case
 	 * that fails: the host shows a failed case's diagnostics.

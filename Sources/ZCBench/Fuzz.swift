@@ -101,9 +101,14 @@ public struct FuzzPlan: Sendable {
                             options: options)
     }
 
+    /// The zcpool-fuzz result of a run.
+    static func fuzzScenario(_ report: RunReport) -> ScenarioReport? {
+        report.scenarios.first { $0.scenario == "zcpool-fuzz" }
+    }
+
     /// The operations a failed variant's minimizer printed (its `repro-states` line), by variant.
     public static func reproducers(_ report: RunReport) -> [(variant: String, states: [UInt64])] {
-        let notes = report.scenarios.first { $0.scenario == "zcpool-fuzz" }?.notes ?? []
+        let notes = fuzzScenario(report)?.notes ?? []
         return notes.compactMap { note in
             let words = note.split(separator: " ")
             guard words.count == 3, words[0] == "repro-states",
@@ -114,7 +119,7 @@ public struct FuzzPlan: Sendable {
 
     /// Operations per variant, the seed, and the commands that replay what failed.
     public func summary(_ report: RunReport, series: KernelSeries) -> String {
-        let metrics = report.scenarios.first { $0.scenario == "zcpool-fuzz" }?.metrics ?? Metrics([:])
+        let metrics = Self.fuzzScenario(report)?.metrics ?? Metrics([:])
         let faultOption = fault.map { " --inject-fault \($0)" } ?? ""
         if !repro.isEmpty {
             return "fuzz on \(report.kernel): replayed \(repro.count) operations in \(variants.joined(separator: ", ")): "
@@ -199,7 +204,7 @@ extension FuzzPlan {
     /// at the unload, or it was a replay).
     public func crashedVariant(_ report: RunReport) -> String? {
         guard repro.isEmpty, thread == nil, report.kernelCrash != nil,
-              let fuzz = report.scenarios.first(where: { $0.scenario == "zcpool-fuzz" }), fuzz.problem != nil else { return nil }
+              let fuzz = Self.fuzzScenario(report), fuzz.problem != nil else { return nil }
         let finished = Set(fuzz.checks.map(\.property))
         return variants.first { !finished.contains("\($0)-baseline") }
     }
@@ -212,7 +217,7 @@ extension FuzzPlan {
         guard let variant = crashedVariant(report) else {
             return .unresolved(reason: "not a kernel crash while fuzzing a variant", boots: 0)
         }
-        guard let seed = seed ?? report.scenarios.first?.metrics["seed"].map(UInt64.init) else {
+        guard let seed = seed ?? Self.fuzzScenario(report)?.metrics["seed"].map(UInt64.init) else {
             return .unresolved(reason: "the guest crashed before it printed its seed", boots: 0)
         }
         var boots = 0
@@ -229,7 +234,7 @@ extension FuzzPlan {
         var found: (thread: FuzzThread, progress: Int)?
         for thread in FuzzThread.all {
             if let alone = try await crashes(thread) {
-                let progress = (alone.scenarios.first?.notes ?? []).compactMap { note in
+                let progress = (Self.fuzzScenario(alone)?.notes ?? []).compactMap { note in
                     note.hasPrefix("fuzz-progress ") ? Int(note.dropFirst("fuzz-progress ".count)) : nil
                 }.max() ?? 0
                 found = (thread, progress)
@@ -258,7 +263,7 @@ extension FuzzPlan {
             if try await crashes(thread, operations: middle) != nil { high = middle } else { low = middle }
         }
         let last = try await crashes(thread, operations: high)
-        let trace = (last?.scenarios.first?.notes ?? []).filter { $0.hasPrefix("repro \(variant): ") }
+        let trace = (last.flatMap(Self.fuzzScenario)?.notes ?? []).filter { $0.hasPrefix("repro \(variant): ") }
         return .found(FuzzCrash(variant: variant, seed: seed, thread: thread, operations: high, shortest: high - low <= 1,
                                 crash: last?.kernelCrash ?? report.kernelCrash ?? "", trace: trace, boots: boots))
     }
