@@ -31,11 +31,9 @@
 #include <unistd.h>
 
 #include "cmdline.h"
+#include "protocol.h"
 
-#define RESULTS_TTY			"/dev/ttyS1"
-#define RUNNER_PATH			"/bin/zcrunner"
 #define SHELL_PATH			"/bin/sh"
-#define MODULE_PATH			"/lib/modules/zcpool.ko"
 #define CGROUP_ROOT			"/sys/fs/cgroup"
 #define DEFAULT_RUNNER_TIMEOUT_S	600
 /* How long a killed runner may take to go away before init gives up. */
@@ -127,14 +125,14 @@ static int open_results(void)
 	struct termios tio;
 	int fd;
 
-	fd = open(RESULTS_TTY, O_WRONLY | O_NOCTTY);
+	fd = open(ZCB_PATH_RESULTS, O_WRONLY | O_NOCTTY);
 	if (fd < 0)
-		die("open %s: %m", RESULTS_TTY);
+		die("open %s: %m", ZCB_PATH_RESULTS);
 	if (tcgetattr(fd, &tio))
-		die("tcgetattr %s: %m", RESULTS_TTY);
+		die("tcgetattr %s: %m", ZCB_PATH_RESULTS);
 	cfmakeraw(&tio);
 	if (tcsetattr(fd, TCSANOW, &tio))
-		die("tcsetattr %s: %m", RESULTS_TTY);
+		die("tcsetattr %s: %m", ZCB_PATH_RESULTS);
 	return fd;
 }
 
@@ -209,7 +207,7 @@ static int wait_runner(pid_t pid, long timeout_s, const sigset_t *sigchld)
 			if (killed)
 				return -1;
 			msg("%s still running after %ld s: every task's state and stack (sysrq 't'), then killing it",
-			    RUNNER_PATH, timeout_s);
+			    ZCB_PATH_RUNNER, timeout_s);
 			sysrq('t');
 			kill(-pid, SIGKILL);
 			killed = true;
@@ -231,10 +229,10 @@ static void run_tests(int module_err)
 	long timeout_s;
 	pid_t pid;
 
-	timeout_s = cmdline_get_long("runner_timeout_s",
+	timeout_s = cmdline_get_long(ZCB_KEY_RUNNER_TIMEOUT_S,
 				     DEFAULT_RUNNER_TIMEOUT_S);
 	if (timeout_s <= 0)
-		die("bad zcbench.runner_timeout_s");
+		die("bad " ZCB_PARAM_PREFIX ZCB_KEY_RUNNER_TIMEOUT_S);
 	results = open_results();
 
 	/* Blocked, SIGCHLD stays pending for sigtimedwait() even in PID 1. */
@@ -252,24 +250,24 @@ static void run_tests(int module_err)
 
 		sigprocmask(SIG_SETMASK, &oldmask, NULL);
 		setpgid(0, 0);
-		execve(RUNNER_PATH, argv, child_env);
-		msg("exec %s: %m", RUNNER_PATH);
+		execve(ZCB_PATH_RUNNER, argv, child_env);
+		msg("exec %s: %m", ZCB_PATH_RUNNER);
 		_exit(127);
 	}
 	setpgid(pid, 0);
 
 	status = wait_runner(pid, timeout_s, &sigchld);
 	if (status < 0) {
-		msg("%s did not exit after SIGKILL", RUNNER_PATH);
+		msg("%s did not exit after SIGKILL", ZCB_PATH_RUNNER);
 		code = 128 + SIGKILL;
 	} else if (WIFEXITED(status)) {
 		code = WEXITSTATUS(status);
 	} else {
 		code = 128 + WTERMSIG(status);
 	}
-	msg("%s exit status %d", RUNNER_PATH, code);
+	msg("%s exit status %d", ZCB_PATH_RUNNER, code);
 
-	dprintf(results, "# zcbench-exit %d\n", code);
+	dprintf(results, "# " ZCB_LINE_EXIT "%d\n", code);
 	tcdrain(results);
 	fsync(results);
 	close(results);
@@ -348,7 +346,10 @@ static void run_shell(void)
 	}
 }
 
-/* The kernel's clock at init's start: boot time, whatever the loglevel. */
+/*
+ * The kernel's clock at init's start: boot time, whatever the loglevel.
+ * Init's first line, the host reads it (ZCB_LINE_INIT_STARTED).
+ */
 static void report_uptime(void)
 {
 	char buf[64] = "";
@@ -359,12 +360,13 @@ static void report_uptime(void)
 			buf[strcspn(buf, " ")] = '\0';
 		close(fd);
 	}
-	msg("started at uptime %s s", buf[0] ? buf : "unknown");
+	dprintf(STDERR_FILENO, ZCB_LINE_INIT_STARTED "%s s\n",
+		buf[0] ? buf : "unknown");
 }
 
 int main(void)
 {
-	char mode[16] = "run";
+	char mode[16] = ZCB_MODE_RUN;
 	int module_err;
 
 	mount_fs("proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC);
@@ -373,16 +375,16 @@ int main(void)
 	open_console();
 	report_uptime();
 	mount_fs("cgroup2", CGROUP_ROOT, MS_NOSUID | MS_NODEV | MS_NOEXEC);
-	/* zcpool's stats and memcg flush files (scenario.h). */
+	/* zcpool's stats and memcg flush files (DEBUGFS of lib/zcpool_util.h). */
 	mount_fs("debugfs", "/sys/kernel/debug", MS_NOSUID | MS_NODEV | MS_NOEXEC);
 	write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory");
 
-	cmdline_get("mode", mode, sizeof(mode));
-	if (strcmp(mode, "run") && strcmp(mode, "shell"))
-		die("unknown zcbench.mode=%s", mode);
+	cmdline_get(ZCB_KEY_MODE, mode, sizeof(mode));
+	if (strcmp(mode, ZCB_MODE_RUN) && strcmp(mode, ZCB_MODE_SHELL))
+		die("unknown " ZCB_PARAM_PREFIX ZCB_KEY_MODE "=%s", mode);
 
-	module_err = load_module(MODULE_PATH);
-	if (!strcmp(mode, "run"))
+	module_err = load_module(ZCB_PATH_MODULE);
+	if (!strcmp(mode, ZCB_MODE_RUN))
 		run_tests(module_err);
 	else
 		run_shell();

@@ -30,10 +30,11 @@
 
 #include "cmdline.h"
 #include "ktap.h"
+#include "memcg.h"
+#include "protocol.h"
 #include "scenario.h"
 #include "zcpool_util.h"
 
-#define MODULE_PATH		"/lib/modules/zcpool.ko"
 #define MODULE_VERSION_PATH	"/sys/module/zcpool/version"
 #define DEFAULT_SIZE_MIB	32
 #define DEFAULT_SETTLE_MS	0
@@ -91,7 +92,7 @@ static bool test_module_load(unsigned int n, int err)
 	bool ok = false;
 
 	if (err) {
-		ktap_print_msg("finit_module(%s): %s (errno %d)", MODULE_PATH,
+		ktap_print_msg("finit_module(%s): %s (errno %d)", ZCB_PATH_MODULE,
 			       strerror(err), err);
 	} else if (zcp_read_line(MODULE_VERSION_PATH, version, sizeof(version))) {
 		ktap_print_msg("%s: %m", MODULE_VERSION_PATH);
@@ -161,11 +162,11 @@ static bool reload_module(unsigned int n, const char *variant)
 			       strerror(errno), errno);
 	} else if (zcp_module_load(params)) {
 		ktap_print_msg("finit_module(%s, \"%s\"): %s (errno %d)",
-			       MODULE_PATH, params, strerror(errno), errno);
+			       ZCB_PATH_MODULE, params, strerror(errno), errno);
 	} else if (zcp_wait_path(ZCPOOL_DEVICE, 5000)) {
 		ktap_print_msg("%s did not appear (errno %d)", ZCPOOL_DEVICE,
 			       ETIMEDOUT);
-	} else if (zcp_param_get("variant", loaded, sizeof(loaded)) ||
+	} else if (zcp_get_variant(loaded, sizeof(loaded)) ||
 		   strcmp(loaded, variant)) {
 		ktap_print_msg("variant parameter is \"%s\", not %s", loaded,
 			       variant);
@@ -281,10 +282,10 @@ int main(int argc, char **argv)
 	if (optind < argc) {
 		for (; optind < argc; optind++)
 			count = add_scenario(names, count, argv[optind]);
-	} else if (cmdline_get("scenarios", list, sizeof(list))) {
+	} else if (cmdline_get(ZCB_KEY_SCENARIOS, list, sizeof(list))) {
 		count = split_list(list, names, MAX_SCENARIOS);
 	}
-	if (cmdline_get("variants", vlist, sizeof(vlist)))
+	if (cmdline_get(ZCB_KEY_VARIANTS, vlist, sizeof(vlist)))
 		nvar = split_list(vlist, variants, MAX_VARIANTS);
 
 	ktap_init(results_fd);
@@ -294,11 +295,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	size_mib = cmdline_get_long("size_mib", DEFAULT_SIZE_MIB);
-	settle_ms = cmdline_get_long("settle_ms", DEFAULT_SETTLE_MS);
+	size_mib = cmdline_get_long(ZCB_KEY_SIZE_MIB, DEFAULT_SIZE_MIB);
+	settle_ms = cmdline_get_long(ZCB_KEY_SETTLE_MS, DEFAULT_SETTLE_MS);
 	if (size_mib <= 0 || size_mib > MAX_SIZE_MIB || settle_ms < 0 ||
 	    settle_ms > MAX_SETTLE_MS) {
-		ktap_bail_out("bad zcbench.size_mib or zcbench.settle_ms");
+		ktap_bail_out("bad " ZCB_PARAM_PREFIX ZCB_KEY_SIZE_MIB " or "
+			      ZCB_PARAM_PREFIX ZCB_KEY_SETTLE_MS);
 		return 2;
 	}
 	cfg.size = (size_t)size_mib << 20;
@@ -318,7 +320,7 @@ int main(int argc, char **argv)
 		if (zcp_param_set("pool_pages", pages))
 			ktap_print_msg("pool_pages=%s: %m", pages);
 	}
-	cfg.flush_stats = cmdline_get_long("flush_stats", 1) != 0;
+	cfg.flush_stats = cmdline_get_long(ZCB_KEY_FLUSH_STATS, 1) != 0;
 
 	/* Matrix scenarios out of the list, in order; the others run once. */
 	for (i = 0; i < count; i++) {
@@ -329,7 +331,7 @@ int main(int argc, char **argv)
 	}
 	if (nmx && !nvar) {
 		/* By hand: the variant loaded now, no reload. */
-		if (zcp_param_get("variant", current, sizeof(current)))
+		if (zcp_get_variant(current, sizeof(current)))
 			snprintf(current, sizeof(current), "none");
 		variants[nvar++] = current;
 		reload = false;

@@ -14,9 +14,10 @@
 
 #include <zcpool.h>
 
-#define ZCP_MODULE_PATH		"/lib/modules/zcpool.ko"
 #define ZCP_PARAM_DIR		"/sys/module/zcpool/parameters"
 #define ZCP_PAGE		4096UL
+/* Where the guest mounts debugfs: ZCPOOL_DEBUGFS_* are below it. */
+#define DEBUGFS			"/sys/kernel/debug"
 
 /* Open a queue of /dev/zcpool. Returns the fd or -1. */
 int zcp_open(void);
@@ -54,11 +55,24 @@ int zcp_read_line(const char *path, char *buf, size_t len);
 int zcp_param_set(const char *name, const char *value);
 int zcp_param_get(const char *name, char *buf, size_t len);
 
-/* The variants' names (the module parameter's values), in enum zcpool_variant order. */
+/*
+ * The variants' names (the module parameter's values), in enum zcpool_variant
+ * order: the module's own table (ZCPOOL_VARIANT_NAMES), the only place the
+ * guest learns which designs exist.
+ */
 extern const char *const zcp_variant_names[ZCPOOL_NR_VARIANTS];
+
+/* The number of the variant named name, ZCPOOL_NR_VARIANTS if none is. */
+unsigned int zcp_variant_index(const char *name);
 
 /* The variant queues get from now on (only while no queue is open). */
 int zcp_set_variant(const char *name);
+
+/* The variant the module gives queues now, into buf. 0 or -1. */
+int zcp_get_variant(char *buf, size_t len);
+
+/* Print the counters of c as the metrics <prefix>.<counter>. */
+void zcp_print_counters(const char *prefix, const struct zcpool_counters *c);
 
 /* delete_module("zcpool", O_NONBLOCK) and finit_module() of the .ko. */
 int zcp_module_unload(void);

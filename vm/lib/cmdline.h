@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * zcbench.* parameters of the kernel command line (docs/guest-protocol.md).
+ * zcbench.* parameters of the kernel command line (docs/guest-protocol.md);
+ * their keys are the ZCB_KEY_* of protocol.h.
  */
 #ifndef ZCBENCH_CMDLINE_H
 #define ZCBENCH_CMDLINE_H

@@ -1,39 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Helpers shared by the scenarios.
+ * Sampling a cgroup's memory counters, and the guest's own memory.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <zcpool.h>
-
 #include "cgroup_util.h"
+#include "clock.h"
 #include "ktap.h"
-#include "scenario.h"
-
-void settle(unsigned int ms)
-{
-	struct timespec ts = {
-		.tv_sec = ms / 1000,
-		.tv_nsec = (ms % 1000) * 1000000L,
-	};
-
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-}
-
-int64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+#include "memcg.h"
+#include "protocol.h"
+#include "zcpool_util.h"
 
 /* Shared with every scenario process: MemTotal and the lowest MemAvailable. */
 static struct guest_memory {
@@ -83,7 +64,7 @@ static void guest_memory_note(void)
 void guest_memory_print(void)
 {
 	if (guest_memory)
-		ktap_print_msg("guest memory: total_kb=%ld min_available_kb=%ld",
+		ktap_print_msg(ZCB_LINE_GUEST_MEMORY "total_kb=%ld min_available_kb=%ld",
 			       guest_memory->total_kb,
 			       guest_memory->min_available_kb);
 }

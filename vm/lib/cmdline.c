@@ -10,8 +10,7 @@
 #include <unistd.h>
 
 #include "cmdline.h"
-
-#define CMDLINE_PREFIX "zcbench."
+#include "protocol.h"
 
 static const char *cmdline_read(void)
 {
@@ -50,12 +49,12 @@ const char *cmdline_get(const char *key, char *buf, size_t len)
 
 		p += strspn(p, " \t\n");
 		tlen = strcspn(p, " \t\n");
-		if (tlen > strlen(CMDLINE_PREFIX) + klen &&
-		    !strncmp(p, CMDLINE_PREFIX, strlen(CMDLINE_PREFIX)) &&
-		    !strncmp(p + strlen(CMDLINE_PREFIX), key, klen) &&
-		    p[strlen(CMDLINE_PREFIX) + klen] == '=') {
-			found = p + strlen(CMDLINE_PREFIX) + klen + 1;
-			flen = tlen - strlen(CMDLINE_PREFIX) - klen - 1;
+		if (tlen > strlen(ZCB_PARAM_PREFIX) + klen &&
+		    !strncmp(p, ZCB_PARAM_PREFIX, strlen(ZCB_PARAM_PREFIX)) &&
+		    !strncmp(p + strlen(ZCB_PARAM_PREFIX), key, klen) &&
+		    p[strlen(ZCB_PARAM_PREFIX) + klen] == '=') {
+			found = p + strlen(ZCB_PARAM_PREFIX) + klen + 1;
+			flen = tlen - strlen(ZCB_PARAM_PREFIX) - klen - 1;
 		}
 		p += tlen;
 	}
@@ -80,7 +79,7 @@ long cmdline_get_long(const char *key, long def)
 	errno = 0;
 	val = strtol(buf, &end, 10);
 	if (errno || end == buf || *end || val < 0) {
-		fprintf(stderr, "zcbench: bad value zcbench.%s=%s\n", key, buf);
+		fprintf(stderr, "zcbench: bad value " ZCB_PARAM_PREFIX "%s=%s\n", key, buf);
 		return -1;
 	}
 	return val;

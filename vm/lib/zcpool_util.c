@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ktap.h"
+#include "protocol.h"
 #include "zcpool_util.h"
 
 const char *const zcp_variant_names[ZCPOOL_NR_VARIANTS] = ZCPOOL_VARIANT_NAMES;
@@ -153,9 +154,46 @@ int zcp_param_get(const char *name, char *buf, size_t len)
 	return zcp_read_line(path, buf, len);
 }
 
+unsigned int zcp_variant_index(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ZCPOOL_NR_VARIANTS; i++)
+		if (!strcmp(name, zcp_variant_names[i]))
+			return i;
+	return ZCPOOL_NR_VARIANTS;
+}
+
 int zcp_set_variant(const char *name)
 {
 	return zcp_param_set("variant", name);
+}
+
+int zcp_get_variant(char *buf, size_t len)
+{
+	return zcp_param_get("variant", buf, len);
+}
+
+void zcp_print_counters(const char *prefix, const struct zcpool_counters *c)
+{
+	char name[128];
+
+#define COUNTER(field) do {						\
+		snprintf(name, sizeof(name), "%s." #field, prefix);	\
+		ktap_metric(name, c->field);				\
+	} while (0)
+	COUNTER(queued);
+	COUNTER(out);
+	COUNTER(mapped);
+	COUNTER(sock);
+	COUNTER(charged);
+	COUNTER(double_peak);
+	COUNTER(under_peak);
+	COUNTER(received);
+	COUNTER(copied);
+	COUNTER(charge_failures);
+	COUNTER(recycles);
+#undef COUNTER
 }
 
 int zcp_module_unload(void)
@@ -181,7 +219,7 @@ int zcp_module_load(const char *params)
 		errno = E2BIG;
 		return -1;
 	}
-	fd = open(ZCP_MODULE_PATH, O_RDONLY | O_CLOEXEC);
+	fd = open(ZCB_PATH_MODULE, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	ret = syscall(SYS_finit_module, fd, all, 0);
