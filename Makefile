@@ -20,7 +20,7 @@ test: build
 
 bench: build
 	$(ZCBENCH) kernel fetch --series $(SERIES)
-	$(ZCBENCH) bench --series $(SERIES) --results bench/RESULTS.md --json bench/results.json
+	$(ZCBENCH) bench --series $(SERIES) --markdown bench/RESULTS.md --json bench/results.json
 
 FUZZ_SECONDS ?= 120
 fuzz: build

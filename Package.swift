@@ -14,6 +14,10 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
+        // The pipeline, one target per stage, arrows pointing one way:
+        //   command line -> plan, boot (ZCRun) -> kernel, build, initramfs, QEMU
+        //   -> guest protocol (ZCGuest) -> judge (ZCAnalysis) -> report (ZCReport);
+        //   the workflows (ZCFuzz, ZCBenchmark, ZCBisect) drive ZCRun.
         // libkmod through pkg-config: reads modinfo (vermagic) from a built .ko.
         .systemLibrary(
             name: "CKmod",
@@ -28,13 +32,16 @@ let package = Package(
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ]
         ),
-        // The guest protocol: KTAP, memory.stat, scenario results. Pure parsing, no processes.
+        // The guest protocol: KTAP, cgroup files, the console, the shared names (vm/lib/protocol.h)
+        // and the module's designs (kernel/uapi/zcpool.h). Pure parsing, no processes.
         .target(name: "ZCGuest"),
-        // Judging guest results: scenarios, properties, expectations. Pure, no processes.
+        // Judging: scenarios, properties, expectations, the matrix, the run verdict. Pure.
         .target(
             name: "ZCAnalysis",
             dependencies: ["ZCGuest", .product(name: "Yams", package: "Yams")]
         ),
+        // Rendering run reports: table, JSON, JUnit, markdown, HTML. Pure.
+        .target(name: "ZCReport", dependencies: ["ZCGuest", "ZCAnalysis"]),
         // newc cpio writer and the initramfs layout. Pure, no processes.
         .target(name: "ZCInitramfs"),
         // Debian kernel resolution, download and cache.
@@ -43,27 +50,45 @@ let package = Package(
         .target(name: "ZCBuild", dependencies: ["ZCCore", "CKmod"]),
         // QEMU command line and the owner of the QEMU process.
         .target(name: "ZCQemu", dependencies: ["ZCCore"]),
-        // Bisection: the ordered search, git bisect in a worktree of its own, the step log.
-        .target(name: "ZCBisect", dependencies: ["ZCCore", "ZCAnalysis"]),
-        // Orchestration, expectations, reports and the command-line interface.
+        // One boot: the plan and its timeout rule, kernel, build, initramfs, QEMU, the verdict.
         .target(
-            name: "ZCBench",
+            name: "ZCRun",
+            dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis", "ZCInitramfs", "ZCKernel", "ZCBuild", "ZCQemu",
+                           .product(name: "Logging", package: "swift-log")]
+        ),
+        // The fuzzing workflow: the plan, the summaries, crash narrowing by booting again.
+        .target(name: "ZCFuzz", dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis", "ZCKernel", "ZCRun"]),
+        // The benchmark workflow and its report.
+        .target(name: "ZCBenchmark", dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis", "ZCReport", "ZCKernel", "ZCBuild", "ZCRun"]),
+        // Bisection: the ordered search, git bisect in a worktree of its own, the step log,
+        // the driver and its report.
+        .target(name: "ZCBisect", dependencies: ["ZCCore", "ZCAnalysis", "ZCReport", "ZCKernel", "ZCBuild", "ZCRun"]),
+        // The command line: options, one file per command (parse -> typed request -> call).
+        .target(
+            name: "ZCCommandLine",
             dependencies: [
-                "ZCCore", "ZCGuest", "ZCAnalysis", "ZCInitramfs", "ZCKernel", "ZCBuild", "ZCQemu", "ZCBisect",
+                "ZCCore", "ZCGuest", "ZCAnalysis", "ZCReport", "ZCKernel", "ZCQemu", "ZCRun", "ZCFuzz", "ZCBenchmark", "ZCBisect",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(name: "zcbench", dependencies: ["ZCBench"]),
-        .testTarget(
-            name: "ZCBenchTests",
-            dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis", "ZCInitramfs", "ZCKernel", "ZCBuild", "ZCQemu", "ZCBisect",
-                           "ZCBench"],
-            resources: [.copy("Fixtures")]
-        ),
-        .testTarget(
-            name: "ZCVMTests",
-            dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis", "ZCKernel", "ZCBuild", "ZCQemu", "ZCBisect", "ZCBench"]
-        ),
+        .executableTarget(name: "zcbench", dependencies: ["ZCCommandLine", .product(name: "Logging", package: "swift-log")]),
+        // Tests: one target per library, fixtures shared through ZCTestSupport; VM tests boot
+        // real kernels (make test sets ZCBENCH_VM_TESTS=1).
+        .target(name: "ZCTestSupport", dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis"], path: "Tests/ZCTestSupport", resources: [.copy("Fixtures")]),
+        .testTarget(name: "ZCCoreTests", dependencies: ["ZCCore", "ZCTestSupport"]),
+        .testTarget(name: "ZCGuestTests", dependencies: ["ZCGuest", "ZCTestSupport"]),
+        .testTarget(name: "ZCAnalysisTests", dependencies: ["ZCGuest", "ZCAnalysis", "ZCTestSupport"]),
+        .testTarget(name: "ZCReportTests", dependencies: ["ZCGuest", "ZCAnalysis", "ZCReport", "ZCTestSupport"]),
+        .testTarget(name: "ZCInitramfsTests", dependencies: ["ZCInitramfs", "ZCTestSupport"]),
+        .testTarget(name: "ZCKernelTests", dependencies: ["ZCCore", "ZCKernel", "ZCTestSupport"]),
+        .testTarget(name: "ZCBuildTests", dependencies: ["ZCCore", "ZCBuild", "ZCTestSupport"]),
+        .testTarget(name: "ZCQemuTests", dependencies: ["ZCCore", "ZCQemu", "ZCTestSupport"]),
+        .testTarget(name: "ZCRunTests", dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis", "ZCQemu", "ZCRun", "ZCTestSupport"]),
+        .testTarget(name: "ZCFuzzTests", dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis", "ZCReport", "ZCKernel", "ZCRun", "ZCFuzz", "ZCTestSupport"]),
+        .testTarget(name: "ZCBenchmarkTests", dependencies: ["ZCGuest", "ZCAnalysis", "ZCRun", "ZCBenchmark", "ZCTestSupport"]),
+        .testTarget(name: "ZCBisectTests", dependencies: ["ZCCore", "ZCAnalysis", "ZCRun", "ZCBisect", "ZCTestSupport"]),
+        .testTarget(name: "ZCCommandLineTests", dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis", "ZCKernel", "ZCRun", "ZCFuzz", "ZCBisect", "ZCCommandLine", "ZCTestSupport"]),
+        .testTarget(name: "ZCVMTests", dependencies: ["ZCCore", "ZCGuest", "ZCAnalysis", "ZCReport", "ZCKernel", "ZCBuild", "ZCQemu", "ZCRun", "ZCFuzz", "ZCBenchmark", "ZCBisect", "ZCCommandLine", "ZCTestSupport"]),
     ]
 )

@@ -64,7 +64,11 @@ public struct ExpectationError: Error, Equatable, CustomStringConvertible, Senda
     public var key: String
     public var message: String
 
-    public var description: String { "\(file):\(line): \(message) (key '\(key)')" }
+    /// `file:line: message (key 'k')`, without the line or the key where there is none (a
+    /// file that cannot be read has neither).
+    public var description: String {
+        "\(file)\(line > 0 ? ":\(line)" : ""): \(message)\(key.isEmpty ? "" : " (key '\(key)')")"
+    }
 }
 
 /// The expectations of every (variant, property), read from a YAML file of the form

@@ -1,28 +1,8 @@
 import ZCGuest
 
-/// The accounting variants zcpool implements, in the order the review discussed them.
-public enum Variants {
-    public static let all = ["unaccounted", "v1", "v2", "pool-free", "batch", "steal"]
-}
-
-/// One point of a timeline: a `# sample k=v ...` line of the guest.
-public struct Sample: Sendable, Equatable, Codable {
-    public var values: [String: Int64]
-
-    public init(values: [String: Int64]) { self.values = values }
-
-    /// Parses `sample t_us=1 mapped=2 ...` (a diagnostic without its leading "# ").
-    public init?(diagnostic: String) {
-        guard diagnostic.hasPrefix("sample "), let values = integerFields(diagnostic.dropFirst("sample ".count)) else {
-            return nil
-        }
-        self.values = values
-    }
-}
-
 /// One (variant, property) result against its expectation.
 public struct MatrixCell: Sendable, Equatable, Codable {
-    public var variant: String
+    public var variant: Variant
     public var property: String
     public var expected: Expected
     public var outcome: Outcome
@@ -38,29 +18,29 @@ public struct MatrixCell: Sendable, Equatable, Codable {
 
 /// The whole matrix of one kernel.
 public struct MatrixReport: Sendable, Equatable, Codable {
-    public var variants: [String]
+    public var variants: [Variant]
     public var properties: [String]
     public var cells: [MatrixCell]
 
-    public subscript(variant: String, property: String) -> MatrixCell? {
+    public subscript(variant: Variant, property: String) -> MatrixCell? {
         cells.first { $0.variant == variant && $0.property == property }
     }
 
     public var passed: Bool { !cells.isEmpty && cells.allSatisfy { $0.outcome.matchesExpectation } }
 
     /// Judges the `V/P` tests of `results` against `expectations`.
-    public init(results: KTAPDocument, variants: [String], properties: [AccountingProperty], expectations: ExpectationSet) {
+    public init(results: KTAPDocument, variants: [Variant], properties: [AccountingProperty], expectations: ExpectationSet) {
         self.variants = variants
         self.properties = properties.map(\.name)
         cells = variants.flatMap { variant in
             properties.map { property in
                 Self.judge(results.tests.first { $0.name == "\(variant)/\(property.name)" },
-                           variant: variant, property: property, expectation: expectations[variant, property.name])
+                           variant: variant, property: property, expectation: expectations[variant.name, property.name])
             }
         }
     }
 
-    static func judge(_ test: KTAPTest?, variant: String, property: AccountingProperty, expectation: Expectation?) -> MatrixCell {
+    static func judge(_ test: KTAPTest?, variant: Variant, property: AccountingProperty, expectation: Expectation?) -> MatrixCell {
         var cell = MatrixCell(variant: variant, property: property.name, expected: expectation?.expected ?? .pass,
                               outcome: .crashed, measured: "", condition: "",
                               reason: expectation?.reason ?? "no expectation for \(variant)/\(property.name) in the expectations file",

@@ -46,8 +46,9 @@ public struct ScenarioReport: Sendable, Codable, Equatable {
 /// A scenario the host knows how to judge.
 public protocol Scenario: Sendable {
     var name: String { get }
-    /// What the guest result of this scenario means, judged against the expectations.
-    func evaluate(_ test: KTAPTest) -> ScenarioReport
+    /// What the guest result of this scenario means, judged against the expectations (the
+    /// designs' expectations file, for a scenario that runs every design).
+    func evaluate(_ test: KTAPTest, expectations: ExpectationSet?) -> ScenarioReport
 }
 
 /// Every scenario, by name.
@@ -55,12 +56,12 @@ public enum ScenarioCatalog {
     public static let all: [any Scenario] = [
         TCPZerocopyScenario(),
         GuestChecksScenario(name: "zcpool-device"),
-        GuestChecksScenario(name: "zcpool-variants"),
+        DesignsScenario(),
         // The data-path cost of each variant, for `zcbench bench`; its cases only say
         // that every timed round mapped and recycled everything.
         GuestChecksScenario(name: "zcpool-cost"),
         // Random operations from several processes and threads, then the baselines
-        // (vm/zcpool_fuzz.c); `zcbench fuzz` sets its seed, length and variants.
+        // (vm/fuzz/); `zcbench fuzz` sets its seed, length and variants.
         GuestChecksScenario(name: "zcpool-fuzz"),
         // Fail on purpose (vm/faults.c): a kernel panic, a runner that never returns. They
         // test zcbench's own handling of a crashed or hung guest.
@@ -113,7 +114,7 @@ public struct GuestChecksScenario: Scenario {
 
     public init(name: String) { self.name = name }
 
-    public func evaluate(_ test: KTAPTest) -> ScenarioReport {
+    public func evaluate(_ test: KTAPTest, expectations: ExpectationSet?) -> ScenarioReport {
         var report = ScenarioReport(scenario: name, metrics: Metrics(test.metrics), checks: ScenarioReport.guestChecks(test),
                                     notes: ScenarioReport.failureNotes(test))
         if test.result == .missing {

@@ -24,7 +24,7 @@ public struct TCPZerocopyScenario: Scenario {
                            "before.file_mapped", "mapped.file_mapped", "after.file_mapped",
                            "before.sock", "mapped.sock", "before.kernel", "mapped.kernel"]
 
-    public func evaluate(_ test: KTAPTest) -> ScenarioReport {
+    public func evaluate(_ test: KTAPTest, expectations: ExpectationSet?) -> ScenarioReport {
         let metrics = Metrics(test.metrics)
         var report = ScenarioReport(scenario: name, metrics: metrics, checks: ScenarioReport.guestChecks(test))
         if test.result == .missing {

@@ -190,7 +190,7 @@ private struct KTAPLine {
             if text.hasPrefix("Subtest:") {
                 return .subtestHeader(String(text.dropFirst("Subtest:".count).ktapTrimmed()))
             }
-            if text.hasPrefix("zcbench-exit "), let status = Int(text.dropFirst("zcbench-exit ".count)) {
+            if text.hasPrefix(GuestProtocol.exitLine), let status = Int(text.dropFirst(GuestProtocol.exitLine.count)) {
                 return .exit(status)
             }
             return .diagnostic(String(text))
@@ -310,7 +310,7 @@ private struct KTAPParser {
             case .exit(let status) where topLevel:
                 block.exitStatus = status
             case .exit(let status):
-                pendingDiagnostics.append("zcbench-exit \(status)")
+                pendingDiagnostics.append(GuestProtocol.exitLine + "\(status)")
             case .diagnostic(let text):
                 pendingDiagnostics.append(text)
             case .subtestHeader(let name):

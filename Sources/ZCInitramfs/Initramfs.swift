@@ -82,6 +82,13 @@ public struct InitramfsLayout: Sendable {
         self.extraFiles = extraFiles
     }
 
+    /// Where init, the runner, the module and the results port are inside the archive: the
+    /// guest's ZCB_PATH_* (vm/lib/protocol.h; ZCInitramfsTests reads it and fails on drift).
+    public static let initArchivePath = "init"
+    public static let runnerArchivePath = "bin/zcrunner"
+    public static let moduleArchivePath = "lib/modules/zcpool.ko"
+    public static let resultsArchivePath = "dev/ttyS1"
+
     /// The directories, in creation order, with their modes.
     static let directories: [(path: String, mode: UInt32)] = [
         ("bin", 0o755), ("dev", 0o755), ("lib", 0o755), ("lib/modules", 0o755),
@@ -90,7 +97,7 @@ public struct InitramfsLayout: Sendable {
 
     /// The device nodes: name, major, minor, mode (all character devices).
     static let devices: [(path: String, major: UInt32, minor: UInt32, mode: UInt32)] = [
-        ("dev/console", 5, 1, 0o600), ("dev/ttyS0", 4, 64, 0o660), ("dev/ttyS1", 4, 65, 0o660),
+        ("dev/console", 5, 1, 0o600), ("dev/ttyS0", 4, 64, 0o660), (resultsArchivePath, 4, 65, 0o660),
         ("dev/null", 1, 3, 0o666),
     ]
 
@@ -108,10 +115,10 @@ public struct InitramfsLayout: Sendable {
             }
         }
         let files: [(path: String, contents: [UInt8], mode: UInt32)] = [
-            ("init", try read(initPath), 0o755),
+            (Self.initArchivePath, try read(initPath), 0o755),
             ("bin/busybox", try read(busyboxPath), 0o755),
-            ("bin/zcrunner", try read(zcrunnerPath), 0o755),
-            ("lib/modules/zcpool.ko", try read(modulePath), 0o644),
+            (Self.runnerArchivePath, try read(zcrunnerPath), 0o755),
+            (Self.moduleArchivePath, try read(modulePath), 0o644),
         ]
         var extras: [(path: String, contents: [UInt8], mode: UInt32)] = []
         for extra in extraFiles {

@@ -8,8 +8,8 @@ public enum Accelerator: String, Sendable, CaseIterable {
     case kvm
 }
 
-/// The kernel command line zcbench boots with: fixed safety parameters plus `zcbench.*`
-/// parameters read by the guest init (docs/guest-protocol.md).
+/// The kernel command line zcbench boots with: fixed safety parameters plus the guest's
+/// `zcbench.*` parameters (ZCGuest's `GuestParameters`, docs/guest-protocol.md).
 public struct KernelCommandLine: Sendable, Equatable, CustomStringConvertible {
     /// Parameters every boot gets: console on the first serial port, a panic or Oops ends
     /// the run at once (QEMU exits through -no-reboot), IBT off because indirect calls into
@@ -20,22 +20,18 @@ public struct KernelCommandLine: Sendable, Equatable, CustomStringConvertible {
     public static let base = ["console=ttyS0", "rdinit=/init", "panic=-1", "oops=panic", "ibt=off", "loglevel=7",
                               "cryptomgr.notests", "tsc=reliable", "no_timer_check"]
 
-    /// `zcbench.<key>=<value>` parameters, in order.
-    public var parameters: [(key: String, value: String)]
+    /// The guest's `zcbench.<key>=<value>` words, in order.
+    public var parameters: [String]
     /// Anything the user adds verbatim.
     public var extra: [String]
 
-    public init(parameters: [(key: String, value: String)] = [], extra: [String] = []) {
+    public init(parameters: [String] = [], extra: [String] = []) {
         self.parameters = parameters
         self.extra = extra
     }
 
-    public static func == (lhs: KernelCommandLine, rhs: KernelCommandLine) -> Bool {
-        lhs.description == rhs.description
-    }
-
     public var description: String {
-        (Self.base + parameters.map { "zcbench.\($0.key)=\($0.value)" } + extra).joined(separator: " ")
+        (Self.base + parameters + extra).joined(separator: " ")
     }
 }
 

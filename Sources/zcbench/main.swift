@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import ZCBench
+import ZCCommandLine
 
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)

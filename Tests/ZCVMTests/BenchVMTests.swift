@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 import ZCAnalysis
-@testable import ZCBench
+@testable import ZCRun
+import ZCAnalysis
+import ZCReport
+import ZCFuzz
+import ZCBenchmark
+import ZCBisect
+import ZCCommandLine
 
 extension VM {
     @Suite("bench on 6.1")
@@ -9,10 +15,8 @@ extension VM {
         @Test("zcbench bench --quick runs end to end: every run passes and every table is filled")
         func quick() async throws {
             let fixture = try VMFixture("bench")
-            let expectations = try ExpectationSet.load(
-                fixture.bench.paths.repository.appendingPathComponent("expectations/default.yaml"),
-                variants: Variants.all, properties: AccountingProperty.names)
-            let report = try await Benchmark(bench: fixture.bench, options: .quick, expectations: expectations).run()
+            let report = try await Benchmark(pipeline: fixture.pipeline, options: .quick,
+                                             expectations: try fixture.pipeline.expectations(nil)).run()
             let runs = report.timeToVerdict + report.levers + report.scale.map(\.run)
             let passed = runs.allSatisfy(\.passed) && report.cost != nil
             defer { fixture.finish(passed: passed) }
@@ -25,7 +29,7 @@ extension VM {
                         "the kernel's own boot is part of QEMU start to the runner")
             }
             let cost = try #require(report.cost)
-            #expect(cost.nsPerPage.count == 6 * 3 * 5)
+            #expect(cost.nsPerPage.count == fixture.designs.count * 3 * 5)
             #expect(cost.nsPerPage.values.allSatisfy { $0 > 0 })
             #expect(cost.receiveNsPerPage.count == cost.nsPerPage.count)
             for (key, total) in cost.nsPerPage { #expect(cost.receiveNsPerPage[key]! <= total, "\(key): RECEIVE is part of the round") }

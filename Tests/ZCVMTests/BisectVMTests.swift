@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 import ZCAnalysis
-@testable import ZCBench
+@testable import ZCRun
+import ZCAnalysis
+import ZCReport
+import ZCFuzz
+import ZCBenchmark
+import ZCBisect
+import ZCCommandLine
 import ZCBisect
 import ZCCore
 
@@ -75,13 +81,12 @@ extension VM {
     struct BisectVMTests {
         func bisect(_ fixture: VMFixture, _ setup: BisectSetup) async throws -> BisectReport {
             let log = try BisectLog.create(fixture.scratch.appendingPathComponent("bisect/bisect.jsonl"), setup: setup)
-            return try await Bisector(bench: fixture.bench, log: log, expectations: try expectations(fixture),
+            return try await Bisector(pipeline: fixture.pipeline, log: log, expectations: try expectations(fixture),
                                       options: BootOptions()).run()
         }
 
         func expectations(_ fixture: VMFixture) throws -> ExpectationSet {
-            try ExpectationSet.load(fixture.bench.paths.repository.appendingPathComponent("expectations/default.yaml"),
-                                    variants: Variants.all, properties: AccountingProperty.names)
+            try fixture.pipeline.expectations(nil)
         }
 
         func figure(_ report: BisectReport, _ candidate: String?) throws -> Int64 {
@@ -110,7 +115,7 @@ extension VM {
         @Test("variants: in the review's order, vmsplice-pin starts to hold at pool-free, after v2")
         func vmsplicePin() async throws {
             let fixture = try VMFixture("bisect-vmsplice")
-            let report = try await bisect(fixture, BisectSetup(mode: .variants, property: "vmsplice-pin", variants: Variants.all,
+            let report = try await bisect(fixture, BisectSetup(mode: .variants, property: "vmsplice-pin", variants: fixture.designs.map(\.name),
                                                                 good: "unaccounted", bad: "steal", series: "6.1", repeats: 1, sizeMiB: 32))
             defer { fixture.finish(passed: report.conclusion.culprit == "pool-free") }
             #expect(report.goodState == .violated && report.badState == .holds)
@@ -124,7 +129,7 @@ extension VM {
         @Test("git: the commit that lets pinned pages escape is found, the one that does not build is skipped, the checkout is untouched; --replay boots nothing")
         func git() async throws {
             let fixture = try VMFixture("bisect-git")
-            let history = try await BuggyHistory(in: fixture.scratch, from: fixture.bench.paths.repository)
+            let history = try await BuggyHistory(in: fixture.scratch, from: fixture.pipeline.paths.repository)
             let setup = BisectSetup(mode: .git, property: "vmsplice-pin", good: history.imported, bad: history.head,
                                     variant: "pool-free", repository: history.root.path, path: "kernel", series: "6.1",
                                     repeats: 1, sizeMiB: 32)
@@ -149,7 +154,7 @@ extension VM {
             // Replay: every step is in the log, so nothing boots and the answer is the same.
             let logURL = URL(fileURLWithPath: report.log)
             let lines = try String(contentsOf: logURL, encoding: .utf8).split(separator: "\n").count
-            let replayed = try await Bisector(bench: fixture.bench, log: try BisectLog.open(logURL),
+            let replayed = try await Bisector(pipeline: fixture.pipeline, log: try BisectLog.open(logURL),
                                               expectations: try expectations(fixture), options: BootOptions()).run()
             #expect(replayed.conclusion == report.conclusion)
             #expect(try String(contentsOf: logURL, encoding: .utf8).split(separator: "\n").count == lines)
@@ -158,7 +163,7 @@ extension VM {
         @Test("check --property P --exit-code is a git bisect run command: 0 good, 1 bad, 125 for a commit that does not build")
         func gitBisectRun() async throws {
             let fixture = try VMFixture("bisect-run")
-            let history = try await BuggyHistory(in: fixture.scratch, from: fixture.bench.paths.repository)
+            let history = try await BuggyHistory(in: fixture.scratch, from: fixture.pipeline.paths.repository)
             try await history.git(["bisect", "start", history.head, history.imported, "--", "kernel"])
             let run = Command("git", ["-C", history.root.path, "bisect", "run", VM.CLITests.binary, "check",
                                       "--property", "vmsplice-pin", "--variants", "pool-free", "--exit-code"],

@@ -2,7 +2,13 @@ import Foundation
 import Logging
 import Testing
 import ZCAnalysis
-@testable import ZCBench
+@testable import ZCRun
+import ZCAnalysis
+import ZCReport
+import ZCFuzz
+import ZCBenchmark
+import ZCBisect
+import ZCCommandLine
 import ZCCore
 
 extension VM {
@@ -17,7 +23,7 @@ extension VM {
         func panic() async throws {
             let fixture = try VMFixture("panic")
             let start = ContinuousClock.now
-            let report = try await fixture.bench.run(.series(.v6_1), scenarios: [try scenario("fault-panic")], options: BootOptions())
+            let report = try await fixture.pipeline.run(.series(.v6_1), scenarios: [try scenario("fault-panic")], options: BootOptions())
             defer { fixture.finish(passed: !report.passed) }
             #expect(ContinuousClock.now - start < .seconds(60), "panic=-1 and -no-reboot end QEMU at once")
             #expect(report.problem?.contains("the guest kernel reported a panic") == true, "\(report.problem ?? "no problem")")
@@ -35,7 +41,7 @@ extension VM {
             var options = BootOptions()
             options.timeout = .seconds(12)
             let start = ContinuousClock.now
-            let report = try await fixture.bench.run(.series(.v6_1), scenarios: [try scenario("fault-hang")], options: options)
+            let report = try await fixture.pipeline.run(.series(.v6_1), scenarios: [try scenario("fault-hang")], options: options)
             defer { fixture.finish(passed: !report.passed) }
             #expect(ContinuousClock.now - start < .seconds(40))
             #expect(report.problem?.contains("did not finish within the timeout; QEMU was stopped") == true)
@@ -48,7 +54,7 @@ extension VM {
             let fixture = try VMFixture("runner-timeout")
             var options = BootOptions()
             options.timeout = .seconds(30)
-            let report = try await fixture.bench.run(.series(.v6_1), scenarios: [try scenario("fault-hang")], options: options)
+            let report = try await fixture.pipeline.run(.series(.v6_1), scenarios: [try scenario("fault-hang")], options: options)
             defer { fixture.finish(passed: !report.passed) }
             #expect(report.problem?.contains("the guest stopped the runner at its timeout") == true, "\(report.problem ?? "")")
             #expect(report.guestExitStatus == 137)
@@ -82,7 +88,7 @@ extension VM {
         @Test("two zcbench runs at once: each its own run directory, both verdicts right")
         func concurrentRuns() async throws {
             let out = try zcbenchScratch("concurrent")
-            let arguments = ["run", "--variant", "pool-free", "--scenario", "release"]
+            let arguments = ["run", "--variants", "pool-free", "--property", "release"]
             let runs = try [launchZcbench(arguments, out: out), launchZcbench(arguments, out: out)]
             for (process, _) in runs { process.waitUntilExit() }
             for (process, output) in runs {
@@ -133,11 +139,11 @@ extension VM {
             let runner = CommandRunner()
             let mounted = try await runner.run(Command("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", full.path]))
             try #require(mounted.status == 0, "\(mounted.output)")
-            let paths = Paths(cache: base.bench.paths.cache, repository: base.bench.paths.repository,
-                              output: base.bench.paths.output, runs: full)
-            let bench = Bench(paths: paths, progress: StepProgress(enabled: false), logger: Logger(label: "zcbench.vmtest"))
+            let paths = Paths(cache: base.pipeline.paths.cache, repository: base.pipeline.paths.repository,
+                              output: base.pipeline.paths.output, runs: full)
+            let pipeline = Pipeline(paths: paths, progress: StepProgress(enabled: false), logger: Logger(label: "zcbench.vmtest"))
             let error = await #expect(throws: ZCError.self) {
-                _ = try await bench.run(.series(.v6_1), scenarios: [TCPZerocopyScenario()], options: BootOptions())
+                _ = try await pipeline.run(.series(.v6_1), scenarios: [TCPZerocopyScenario()], options: BootOptions())
             }
             #expect(error?.code == .io)
             #expect(error?.message.contains("cannot write the initramfs") == true, "\(String(describing: error))")

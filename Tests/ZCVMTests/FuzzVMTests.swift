@@ -1,7 +1,14 @@
 import Foundation
 import Testing
 import ZCAnalysis
-@testable import ZCBench
+@testable import ZCRun
+import ZCAnalysis
+import ZCReport
+@testable import ZCFuzz
+import ZCBenchmark
+import ZCBisect
+import ZCCommandLine
+import ZCGuest
 import ZCKernel
 
 extension VM {
@@ -12,14 +19,14 @@ extension VM {
         func short(_ series: KernelSeries) async throws {
             let fixture = try VMFixture("fuzz-\(series.rawValue)")
             let seed: UInt64 = series == .v6_1 ? 4242 : 6122
-            let plan = try FuzzPlan(seconds: 10, seed: seed, variants: Variants.all)
-            let report = try await plan.run(fixture.bench, series: series)
+            let plan = try FuzzPlan(seconds: 10, seed: seed, variants: fixture.designs)
+            let report = try await plan.run(fixture.pipeline, series: series, options: BootOptions())
             let passed = report.passed
             defer { fixture.finish(passed: passed) }
             #expect(report.problem == nil, "\(report.problem ?? ""): \(report.consoleExcerpt.joined(separator: "\n"))")
             let fuzz = try #require(report.scenarios.first { $0.scenario == "zcpool-fuzz" })
             #expect(fuzz.metrics["seed"] == Int64(seed), "the guest fuzzes with the seed it was given")
-            for variant in Variants.all {
+            for variant in fixture.designs {
                 let ops = try #require(fuzz.metrics["\(variant).ops"])
                 #expect(ops > 10_000, "\(variant): \(ops) operations in 10 s")
                 // Hostile arguments are refused, valid ones are not: both kinds ran.
@@ -31,7 +38,7 @@ extension VM {
             for check in fuzz.checks where check.outcome != .pass {
                 Issue.record("\(check.property): \(check.measured)")
             }
-            #expect(fuzz.checks.count == 2 * Variants.all.count + 1)
+            #expect(fuzz.checks.count == 2 * fixture.designs.count + 1)
             #expect(passed, "\(plan.summary(report, series: series))")
         }
 
@@ -40,8 +47,8 @@ extension VM {
             let fixture = try VMFixture("fuzz-orphan-leak")
             var ok = false
             defer { fixture.finish(passed: ok) }
-            let plan = try FuzzPlan(seconds: 3, seed: 77, variants: ["pool-free"], fault: "orphan-leak")
-            let report = try await plan.run(fixture.bench, series: .v6_1)
+            let plan = try FuzzPlan(seconds: 3, seed: 77, variants: ["pool-free"], fault: "orphan-leak", faults: fixture.faults)
+            let report = try await plan.run(fixture.pipeline, series: .v6_1, options: BootOptions())
             let summary = plan.summary(report, series: .v6_1)
             #expect(report.problem == nil, "\(report.problem ?? "")")
             #expect(!report.passed, "the injected leak went unnoticed: \(summary)")
@@ -61,16 +68,17 @@ extension VM {
             #expect(summary.contains("--repro \(reproducer.states.map { String($0, radix: 16) }.joined(separator: ","))"))
 
             // The printed sequence, replayed alone in a fresh boot: the same leak, a page or more.
-            let replay = try FuzzPlan(seconds: 1, seed: nil, variants: ["pool-free"], fault: "orphan-leak", repro: reproducer.states)
-            let again = try await replay.run(fixture.bench, series: .v6_1)
+            let replay = try FuzzPlan(seconds: 1, seed: nil, variants: ["pool-free"], fault: "orphan-leak", faults: fixture.faults,
+                                      repro: reproducer.states)
+            let again = try await replay.run(fixture.pipeline, series: .v6_1, options: BootOptions())
             let againNotes = again.scenarios.first?.notes ?? []
             #expect(!again.passed)
             #expect(againNotes.contains { $0.hasPrefix("pool-free: the sequence above reproduces it: pool out 0 -> ") }, "\(againNotes)")
             // Without the fault the same operations leave nothing behind.
             let clean = try await FuzzPlan(seconds: 1, seed: nil, variants: ["pool-free"], repro: reproducer.states)
-                .run(fixture.bench, series: .v6_1)
+                .run(fixture.pipeline, series: .v6_1, options: BootOptions())
             let cleanPassed = clean.passed
-            #expect(cleanPassed, "\(Reporter.table([clean]))")
+            #expect(cleanPassed, "\(TextReport.table([clean]))")
             ok = !report.passed && !again.passed && cleanPassed
         }
 
@@ -79,11 +87,11 @@ extension VM {
             let fixture = try VMFixture("fuzz-orphan-oops")
             var ok = false
             defer { fixture.finish(passed: ok) }
-            let plan = try FuzzPlan(seconds: 3, seed: 77, variants: ["pool-free"], fault: "orphan-oops")
-            let report = try await plan.run(fixture.bench, series: .v6_1)
+            let plan = try FuzzPlan(seconds: 3, seed: 77, variants: ["pool-free"], fault: "orphan-oops", faults: fixture.faults)
+            let report = try await plan.run(fixture.pipeline, series: .v6_1, options: BootOptions())
             #expect(report.kernelCrash?.contains("kernel BUG at zcpool/pool.c") == true, "\(report.kernelCrash ?? "no crash")")
             #expect(plan.crashedVariant(report) == "pool-free")
-            let result = try await plan.minimizeCrash(report, bench: fixture.bench, series: .v6_1)
+            let result = try await plan.minimizeCrash(report, pipeline: fixture.pipeline, series: .v6_1, options: BootOptions())
             guard case .found(let crash) = result else {
                 Issue.record("\(plan.crashSummary(result, series: .v6_1))")
                 return
@@ -92,17 +100,17 @@ extension VM {
             #expect(crash.crash.contains("kernel BUG at zcpool/pool.c"))
             #expect(crash.boots <= FuzzPlan.maxCrashBoots)
             // The last operations before the crash are printed, up to 16.
-            #expect(crash.trace.count == min(crash.operations, FuzzPlan.crashTraceOperations), "\(crash.trace)")
+            #expect(crash.trace.count == min(crash.operations, GuestProtocol.Fuzz.traceOperations), "\(crash.trace)")
             // The command it prints crashes the kernel; one operation fewer does not, and
             // leaves everything clean.
             let again = try await plan.alone(crash.thread, variant: "pool-free", operations: crash.operations)
-                .run(fixture.bench, series: .v6_1)
+                .run(fixture.pipeline, series: .v6_1, options: BootOptions())
             #expect(again.kernelCrash?.contains("kernel BUG at zcpool/pool.c") == true)
             let fewer = try await plan.alone(crash.thread, variant: "pool-free", operations: crash.operations - 1)
-                .run(fixture.bench, series: .v6_1)
+                .run(fixture.pipeline, series: .v6_1, options: BootOptions())
             let fewerPassed = fewer.passed
             #expect(fewer.kernelCrash == nil)
-            #expect(fewerPassed, "\(Reporter.table([fewer]))")
+            #expect(fewerPassed, "\(TextReport.table([fewer]))")
             ok = crash.shortest && again.kernelCrash != nil && fewerPassed
         }
     }

@@ -7,7 +7,13 @@ import ZCGuest
 @testable import ZCKernel
 import ZCQemu
 import ZCAnalysis
-@testable import ZCBench
+@testable import ZCRun
+import ZCAnalysis
+import ZCReport
+import ZCFuzz
+import ZCBenchmark
+import ZCBisect
+import ZCCommandLine
 
 extension Tag {
     /// Boots QEMU or needs the provisioned host (kernels, headers): minutes, not milliseconds.
@@ -24,7 +30,11 @@ enum VMGate {
 /// passed, so console.log and results.ktap of a failure stay for a look.
 struct VMFixture {
     let scratch: URL
-    let bench: Bench
+    let pipeline: Pipeline
+    /// The module's designs, in the order of its uapi header.
+    var designs: [Variant] { (try? pipeline.module().variants.map { Variant($0) }) ?? [] }
+    /// The module's injectable faults.
+    var faults: [String] { (try? pipeline.module().faults) ?? [] }
 
     init(_ name: String) throws {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -34,7 +44,7 @@ struct VMFixture {
         try? FileManager.default.removeItem(at: scratch)
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         let paths = Paths(cache: base.cache, repository: repository, output: base.output, runs: scratch)
-        bench = Bench(paths: paths, progress: StepProgress(enabled: false), logger: Logger(label: "zcbench.vmtest"))
+        pipeline = Pipeline(paths: paths, progress: StepProgress(enabled: false), logger: Logger(label: "zcbench.vmtest"))
     }
 
     /// Removes the scratch directory if `passed`, else prints where it is kept.
@@ -82,7 +92,7 @@ extension VM {
               arguments: [KernelSeries.v6_1, .v6_12])
         func tcpZerocopy(_ series: KernelSeries) async throws {
             let fixture = try VMFixture("tcp-\(series.rawValue)")
-            let report = try await fixture.bench.run(.series(series), scenarios: [TCPZerocopyScenario()], options: BootOptions())
+            let report = try await fixture.pipeline.run(.series(series), scenarios: [TCPZerocopyScenario()], options: BootOptions())
             defer { fixture.finish(passed: report.passed) }
             #expect(report.problem == nil, "\(report.consoleExcerpt.joined(separator: "\n"))")
             #expect(report.moduleLoad.outcome == .pass)
@@ -118,8 +128,8 @@ extension VM {
             options.timeout = .seconds(300)
             options.sizeMiB = sizeMiB
             let received = Int64(max(64, sizeMiB)) << 20  // zcpool-variants receives at least 64 MiB
-            let scenarios = [GuestChecksScenario(name: "zcpool-device"), GuestChecksScenario(name: "zcpool-variants")]
-            let report = try await fixture.bench.run(.series(series), scenarios: scenarios, options: options)
+            let scenarios: [any Scenario] = [GuestChecksScenario(name: "zcpool-device"), DesignsScenario()]
+            let report = try await fixture.pipeline.run(.series(series), scenarios: scenarios, options: options)
             defer { fixture.finish(passed: report.passed) }
             #expect(report.problem == nil, "\(report.consoleExcerpt.joined(separator: "\n"))")
             for scenario in report.scenarios {
@@ -130,8 +140,10 @@ extension VM {
             let device = try #require(report.scenarios.first { $0.scenario == "zcpool-device" })
             #expect(device.checks.count >= 40)
             let variants = try #require(report.scenarios.first { $0.scenario == "zcpool-variants" })
-            for variant in ["unaccounted", "v1", "v2", "pool-free", "batch", "steal"] {
-                #expect(variants.checks.contains { $0.property == "\(variant)-baseline" && $0.outcome == .pass })
+            for variant in fixture.designs {
+                for check in ["receive", "charged-while-mapped", "file-mapped-while-mapped", "charge-windows", "baseline", "pool-baseline"] {
+                    #expect(variants.checks.contains { $0.property == "\(variant)-\(check)" && $0.outcome == .pass })
+                }
             }
             #expect(variants.metrics["size"] == received)
             // pool-free charges what is mapped as kmem while mapped: read from memory.stat.
@@ -150,22 +162,19 @@ extension VM {
         @Test("the accounting matrix on 6.1: every variant x property as the expectations file says")
         func matrix() async throws {
             let fixture = try VMFixture("matrix")
-            let repository = fixture.bench.paths.repository
-            let expectations = try ExpectationSet.load(repository.appendingPathComponent("expectations/default.yaml"),
-                                                       variants: Variants.all, properties: AccountingProperty.names)
-            let plan = RunPlan(scenarios: [], variants: Variants.all, properties: AccountingProperty.all,
-                               expectations: expectations)
-            let report = try await fixture.bench.run(.series(.v6_1), plan: plan, options: BootOptions())
+            let plan = RunPlan(scenarios: [], variants: fixture.designs, properties: AccountingProperty.all,
+                               expectations: try fixture.pipeline.expectations(nil))
+            let report = try await fixture.pipeline.run(.series(.v6_1), plan: plan, options: BootOptions())
             let passed = report.passed
             defer { fixture.finish(passed: passed) }
             #expect(report.problem == nil, "\(report.consoleExcerpt.joined(separator: "\n"))")
             let matrix = try #require(report.matrix)
-            #expect(matrix.cells.count == Variants.all.count * AccountingProperty.all.count)
+            #expect(matrix.cells.count == fixture.designs.count * AccountingProperty.all.count)
             for cell in matrix.cells where !cell.outcome.matchesExpectation {
                 Issue.record("\(cell.variant)/\(cell.property): \(cell.outcome.label), expected \(cell.expected.rawValue): \(cell.measured)")
             }
             // The figures the review asked for, from the module's exact counters and the cgroup files.
-            let figure = { (variant: String, property: String) in matrix[variant, property]?.figure?.value }
+            let figure = { (variant: Variant, property: String) in matrix[variant, property]?.figure?.value }
             #expect(try #require(figure("batch", "double-charge")) <= 32)
             #expect(try #require(figure("pool-free", "double-charge")) > 32)
             #expect(figure("steal", "double-charge") == 0)
@@ -174,7 +183,7 @@ extension VM {
             let pinned = try #require(matrix["v1", "vmsplice-pin"]?.metrics["pinned"])
             #expect(try #require(figure("v1", "vmsplice-pin")) > pinned / 2)
             #expect(try #require(figure("pool-free", "vmsplice-pin")) < pinned / 2)
-            for variant in Variants.all { #expect(figure(variant, "zombie") == 0) }
+            for variant in fixture.designs { #expect(figure(variant, "zombie") == 0) }
             #expect(passed)
         }
 
@@ -187,7 +196,7 @@ extension VM {
             options.timeout = .seconds(8)
             options.settleMilliseconds = 5000
             let start = ContinuousClock.now
-            let report = try await fixture.bench.run(.series(.v6_1), scenarios: [TCPZerocopyScenario()], options: options)
+            let report = try await fixture.pipeline.run(.series(.v6_1), scenarios: [TCPZerocopyScenario()], options: options)
             defer { fixture.finish(passed: !report.passed) }
             #expect(ContinuousClock.now - start < .seconds(30))
             #expect(report.problem?.contains("did not finish within the timeout") == true)
@@ -203,12 +212,12 @@ extension VM {
             let fm = FileManager.default
             let repository = fixture.scratch.appendingPathComponent("repo")
             try fm.createDirectory(at: repository, withIntermediateDirectories: true)
-            try fm.copyItem(at: fixture.bench.paths.repository.appendingPathComponent("kernel"), to: repository.appendingPathComponent("kernel"))
-            try fm.createSymbolicLink(at: repository.appendingPathComponent("vm"), withDestinationURL: fixture.bench.paths.repository.appendingPathComponent("vm"))
+            try fm.copyItem(at: fixture.pipeline.paths.repository.appendingPathComponent("kernel"), to: repository.appendingPathComponent("kernel"))
+            try fm.createSymbolicLink(at: repository.appendingPathComponent("vm"), withDestinationURL: fixture.pipeline.paths.repository.appendingPathComponent("vm"))
             let main = repository.appendingPathComponent("kernel/main.c")
             try (try String(contentsOf: main, encoding: .utf8) + "\nstatic int zc_broken(void) { return zc_undeclared_identifier; }\n")
                 .write(to: main, atomically: true, encoding: .utf8)
-            let kernel = try await fixture.bench.kernel(.series(.v6_1))
+            let kernel = try await fixture.pipeline.kernel(.series(.v6_1))
             let builder = Builder(repository: repository, output: fixture.scratch.appendingPathComponent("out"),
                                   runner: CommandRunner(), progress: StepProgress(enabled: false))
             let error = await #expect(throws: ZCError.self) {
@@ -223,9 +232,9 @@ extension VM {
         func vermagicMismatch() async throws {
             let fixture = try VMFixture("vermagic")
             defer { fixture.finish(passed: true) }
-            let other = try await fixture.bench.kernel(.series(.v6_12))
-            let target = try await fixture.bench.kernel(.series(.v6_1))
-            let builder = Builder(repository: fixture.bench.paths.repository, output: fixture.scratch.appendingPathComponent("out"),
+            let other = try await fixture.pipeline.kernel(.series(.v6_12))
+            let target = try await fixture.pipeline.kernel(.series(.v6_1))
+            let builder = Builder(repository: fixture.pipeline.paths.repository, output: fixture.scratch.appendingPathComponent("out"),
                                   runner: CommandRunner(), progress: StepProgress(enabled: false))
             let error = await #expect(throws: ZCError.self) {
                 try await builder.build(release: target.release.name, headers: other.headers)
@@ -239,11 +248,11 @@ extension VM {
         func noRebuild() async throws {
             let fixture = try VMFixture("rebuild")
             defer { fixture.finish(passed: true) }
-            let kernel = try await fixture.bench.kernel(.series(.v6_1))
-            let first = try await fixture.bench.build(kernel)
+            let kernel = try await fixture.pipeline.kernel(.series(.v6_1))
+            let first = try await fixture.pipeline.build(kernel)
             let stamp = { (path: String) in try FileManager.default.attributesOfItem(atPath: path)[.modificationDate] as? Date }
             let before = (try stamp(first.module), try stamp(first.runner))
-            let second = try await fixture.bench.build(kernel)
+            let second = try await fixture.pipeline.build(kernel)
             #expect(try stamp(second.module) == before.0)
             #expect(try stamp(second.runner) == before.1)
             let info = try Modinfo.read(path: second.module)
@@ -256,7 +265,7 @@ extension VM {
         func vmlinux(_ series: KernelSeries, decompressor: String) async throws {
             let fixture = try VMFixture("vmlinux-\(series.rawValue)")
             defer { fixture.finish(passed: true) }
-            let kernel = try await fixture.bench.kernel(.series(series))
+            let kernel = try await fixture.pipeline.kernel(.series(series))
             let image = try Data(contentsOf: URL(fileURLWithPath: kernel.vmlinuz))
             #expect(BootImage.payload(of: image)?.decompressor == decompressor)
             #expect(!BootImage.hasPVHNote(image))
@@ -269,7 +278,7 @@ extension VM {
             let fixture = try VMFixture("headers")
             defer { fixture.finish(passed: true) }
             let error = await #expect(throws: ZCError.self) {
-                try await fixture.bench.store.ensureHeaders(KernelRelease("6.1.0-999-amd64"))
+                try await fixture.pipeline.store.ensureHeaders(KernelRelease("6.1.0-999-amd64"))
             }
             #expect(error?.code == .kernelResolution)
             #expect(error?.message.contains("no headers package linux-headers-6.1.0-999-amd64") == true)

@@ -1,0 +1,101 @@
+import ZCGuest
+
+/// `zcpool-variants`: a large receive (64 MiB at least) through every design of the module,
+/// each in a cgroup of its own (vm/zcpool_variants.c). The guest checks what holds for every
+/// design (all received and verified, back to baseline, the pool's counters back) and
+/// reports the numbers; the host judges what depends on the design, against its
+/// expectations in the expectations file:
+///
+/// - charged while mapped: `steady` expected to pass means the design charges mapped pages,
+///   so the module's page charges and memory.current must equal the mapped bytes (within
+///   the charge batch plus the page tables the mapping needed); otherwise neither grows;
+/// - file_mapped while mapped: the same, within the charge batch;
+/// - the charge windows: the module's double- and under-charge peaks held to the bound of
+///   `double-charge` and `under-charge` (at most the tolerance when expected to pass, above
+///   it when expected to fail).
+public struct DesignsScenario: Scenario {
+    public let name = "zcpool-variants"
+
+    public init() {}
+
+    /// The suffix of each design's case, in the order they are reported.
+    static let guestCases = ["receive", "baseline", "pool-baseline"]
+
+    public func evaluate(_ test: KTAPTest, expectations: ExpectationSet?) -> ScenarioReport {
+        var report = GuestChecksScenario(name: name).evaluate(test, expectations: expectations)
+        guard report.problem == nil else { return report }
+        guard let expectations else {
+            report.problem = "no expectations file to judge the designs against"
+            return report
+        }
+        // The designs the guest ran, in its order: each has a `<design>-receive` case.
+        let designs = test.subtests.compactMap { subtest -> String? in
+            subtest.name.hasSuffix("-receive") ? String(subtest.name.dropLast("-receive".count)) : nil
+        }
+        var checks: [Check] = []
+        for design in designs {
+            let own = report.checks.filter { check in Self.guestCases.contains { check.property == "\(design)-\($0)" } }
+            let judged = Self.judge(design, MetricReader(metrics: report.metrics), expectations)
+            checks += Array(own.prefix(1)) + judged + Array(own.dropFirst())
+        }
+        report.checks = checks + report.checks.filter { check in !checks.contains(check) }
+        return report
+    }
+
+    /// The design's three judged checks from its metrics.
+    static func judge(_ design: String, _ m: MetricReader, _ expectations: ExpectationSet) -> [Check] {
+        let v = { (name: String) in m["\(design).\(name)"] }
+        let missing = ["received", "tolerance", "before.memory_current", "mapped.memory_current",
+                       "before.file_mapped", "mapped.file_mapped", "before.pagetables", "mapped.pagetables",
+                       "module.mapped.charged", "module.mapped.double_peak", "module.mapped.under_peak"]
+            .map { "\(design).\($0)" }.filter { m.metrics[$0] == nil } + ["size", "page_size", "nr_cpus"].filter { m.metrics[$0] == nil }
+        let properties = ["steady", "double-charge", "under-charge"]
+        let unexpected = properties.filter { expectations[design, $0] == nil }
+        if !missing.isEmpty || !unexpected.isEmpty {
+            let why = missing.isEmpty
+                ? "no expectation for \(unexpected.map { "\(design)/\($0)" }.joined(separator: ", ")) in \(expectations.file)"
+                : "the guest did not report \(missing.joined(separator: ", "))"
+            return ["charged-while-mapped", "file-mapped-while-mapped", "charge-windows"].map {
+                Check(property: "\(design)-\($0)", expected: .pass, outcome: .crashed, measured: why,
+                      condition: "", reason: "the design as the expectations file says")
+            }
+        }
+        let steady = expectations[design, "steady"]!
+        let charges = steady.expected == .pass
+        let received = v("received"), pages = m["size"] / max(1, m["page_size"]), tolerance = v("tolerance")
+        let want = charges ? received : 0
+        let pagetables = max(0, v("mapped.pagetables") - v("before.pagetables"))
+        let slack = tolerance + pagetables
+        let current = v("mapped.memory_current") - v("before.memory_current")
+        let fileMapped = v("mapped.file_mapped") - v("before.file_mapped")
+        let charged = v("module.mapped.charged")
+        let says = "\(expectations.file): \(design)/steady expects \(steady.expected.rawValue)"
+
+        func window(_ property: String, _ peak: Int64) -> (holds: Bool, condition: String) {
+            let expectation = expectations[design, property]!
+            let bound = expectation.tolerance.pages(pageSize: m["page_size"], cpus: m["nr_cpus"])
+            return expectation.expected == .pass
+                ? (peak <= bound, "\(property) <= \(bound) pages")
+                : (peak > bound, "\(property) > \(bound) pages (a known window)")
+        }
+        let double = window("double-charge", v("module.mapped.double_peak"))
+        let under = window("under-charge", v("module.mapped.under_peak"))
+        return [
+            Check(property: "\(design)-charged-while-mapped", expected: .pass,
+                  outcome: .of(holds: charged == (charges ? pages : 0) && abs(current - want) <= slack, expected: .pass),
+                  measured: "module charged \(charged) of \(pages) pages; memory.current \(signed(current)) while \(bytes(received)) mapped",
+                  condition: "\(charges ? "charged" : "not charged") while mapped: module charges = \(charges ? pages : 0) pages, memory.current delta = \(bytes(want)) +/- \(bytes(slack)) (batch + page tables)",
+                  reason: says),
+            Check(property: "\(design)-file-mapped-while-mapped", expected: .pass,
+                  outcome: .of(holds: abs(fileMapped - want) <= tolerance, expected: .pass),
+                  measured: "file_mapped \(signed(fileMapped)) while \(bytes(received)) mapped",
+                  condition: "file_mapped delta = \(bytes(want)) +/- \(bytes(tolerance)) (batch)",
+                  reason: says),
+            Check(property: "\(design)-charge-windows", expected: .pass,
+                  outcome: .of(holds: double.holds && under.holds, expected: .pass),
+                  measured: "double-charge peak \(v("module.mapped.double_peak")) pages, under-charge peak \(v("module.mapped.under_peak")) pages (module)",
+                  condition: "\(double.condition); \(under.condition)",
+                  reason: "\(expectations.file): \(design)/double-charge and \(design)/under-charge"),
+        ]
+    }
+}

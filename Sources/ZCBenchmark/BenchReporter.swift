@@ -1,0 +1,146 @@
+import Foundation
+import ZCAnalysis
+import ZCReport
+
+/// bench/RESULTS.md and the compact terminal table of a ``BenchmarkReport``.
+public enum BenchReporter {
+    static func seconds(_ value: Double?) -> String { value.map { String(format: "%.1f s", $0) } ?? "-" }
+    static func mib(_ kib: Int64) -> String { String(format: "%.0f MiB", Double(kib) / 1024) }
+
+    /// The compact table: goals, time to verdict, the cost ratios at 32-page batches, scale.
+    public static func table(_ report: BenchmarkReport) -> String {
+        var out = ["zcbench bench: \(report.kernel), \(report.qemu), TCG 1 vCPU, host \(report.host)"]
+        for goal in report.goals {
+            out.append("  \(goal.met ? "MET    " : "NOT MET") \(goal.name): \(goal.measured) (goal \(goal.target))")
+        }
+        for run in report.timeToVerdict + report.levers {
+            out.append("  \(pad(run.name, 48)) wall \(seconds(run.medianWall))  boot \(seconds(run.median(\.boot))) (kernel to /init \(seconds(run.median(\.kernelToInit))))  scenarios \(seconds(run.median(\.scenarios)))\(run.passed ? "" : "  (FAILED: \(run.problems.first ?? ""))")")
+        }
+        if let cold = report.coldBuild { out.append("  \(pad("build from scratch (module + guest programs)", 48)) \(seconds(cold))") }
+        if let cost = report.cost, let size = cost.sizesKiB.last {
+            let ratios = cost.variants.dropFirst().map { variant in
+                "\(variant) \(cost.ratio(variant, batch: 32, sizeKiB: size).map { String(format: "%.2fx", $0) } ?? "-")"
+            }
+            out.append("  cost per page vs unaccounted (32-page batches, \(size / 1024) MiB): \(ratios.joined(separator: ", "))")
+        }
+        for point in report.scale {
+            let memory = point.guestMemory.map { ", guest used \(mib($0.peakUsedKiB)) of \(mib($0.totalKiB))" } ?? ""
+            out.append("  \(pad(point.run.name, 48)) wall \(seconds(point.run.medianWall))\(memory)\(point.run.passed ? "" : "  (FAILED)")")
+        }
+        return out.joined(separator: "\n")
+    }
+
+    public static func markdown(_ report: BenchmarkReport, command: String) -> String {
+        var out = [
+            "# zcbench benchmarks", "",
+            "Measured \(report.date) on a \(report.host) host, \(report.qemu), TCG, 1 vCPU",
+            "unless a lever says otherwise; guest kernel Debian \(report.kernel). Reproduce with:", "",
+            "    \(command)", "",
+            "(`make bench` runs exactly that.) Times are wall-clock seconds on this host; under TCG",
+            "absolute times mean little, so the data-path costs are given as ratios. What the numbers",
+            "mean, and why some goals are not met: README.md, \"Benchmarks\".", "",
+            "## Goals", "",
+            "| goal | target | measured | met |", "| --- | --- | --- | --- |",
+        ]
+        out += report.goals.map { "| \($0.name) | \($0.target) | \($0.measured) | \($0.met ? "yes" : "**no**") |" }
+
+        out += ["", "## 1. Time to verdict", "",
+                "Each row is one command, timed from the call to the verdict; the phases are zcbench's own",
+                "(kernel: the cached kernel's lookup; build: kbuild and the guest programs, skipped when",
+                "nothing changed; boot: QEMU start to the guest runner's first result, which includes",
+                "firmware, kernel boot, init and the module load, and of that, kernel to /init: the guest",
+                "kernel's uptime when /init started; teardown: the last result to QEMU's exit).",
+                "Medians of the runs given.", "",
+                "| what | command | runs | wall | kernel | build | initramfs | boot | kernel to /init | scenarios | teardown |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for run in report.timeToVerdict {
+            out.append(row(run))
+        }
+        if let cold = report.coldBuild {
+            out += ["", "Building the module and the guest programs from scratch (a fresh output directory, no boot): \(seconds(cold))."]
+        }
+        if !report.levers.isEmpty {
+            out += ["", "### Levers", "",
+                    "The single-scenario run again, with one thing changed from the defaults (vmlinux through",
+                    "its PVH entry with qboot, `-nodefaults`, no NIC and no option ROM, an uncompressed",
+                    "initramfs written in-process, a forced memcg stats flush before each sample, 1 vCPU).",
+                    "", "| lever | command | runs | wall | kernel | build | initramfs | boot | kernel to /init | scenarios | teardown |",
+                    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+            out += report.levers.map(row)
+        }
+
+        out += ["", "## 2. What accounting costs per page", ""]
+        if let cost = report.cost {
+            out += ["`zcpool-cost` in one boot: for each variant, batch size (pages per RECEIVE call) and",
+                    "receive size, the time of RECEIVE + munmap + RECLAIM per page (median round; FEED and",
+                    "mmap are set-up and not timed), as a ratio to unaccounted at the same batch and size.",
+                    "The unaccounted row gives the absolute time under TCG.", ""]
+            for batch in cost.batches {
+                out += ["### \(batch)-page batches", "",
+                        "| variant | " + cost.sizesKiB.map(sizeLabel).joined(separator: " | ") + " |",
+                        "| --- |" + String(repeating: " --- |", count: cost.sizesKiB.count)]
+                for variant in cost.variants {
+                    let cells = cost.sizesKiB.map { size -> String in
+                        if variant == "unaccounted" {
+                            return cost.nsPerPage[CostTable.key(variant, batch, size)].map { "\(ns($0))/page" } ?? "-"
+                        }
+                        return cost.ratio(variant, batch: batch, sizeKiB: size).map { String(format: "%.2fx", $0) } ?? "-"
+                    }
+                    out.append("| \(variant) | " + cells.joined(separator: " | ") + " |")
+                }
+                out.append("")
+            }
+            if let size = cost.sizesKiB.last {
+                out += ["Of that, the RECEIVE calls alone (32-page batches, \(sizeLabel(size))):", "",
+                        "| variant | RECEIVE | munmap + RECLAIM |", "| --- | --- | --- |"]
+                for variant in cost.variants {
+                    let key = CostTable.key(variant, 32, size)
+                    if let total = cost.nsPerPage[key], let receive = cost.receiveNsPerPage[key] {
+                        out.append("| \(variant) | \(ns(receive))/page | \(ns(total - receive))/page |")
+                    }
+                }
+                out.append("")
+            }
+            if let tcp = cost.tcpNsPerPage {
+                out += ["Reference, same guest: TCP_ZEROCOPY_RECEIVE over loopback, time in the getsockopt calls",
+                        "plus the final munmap, per page mapped, receiving \(cost.tcpSizeMiB) MiB: \(ns(tcp))/page."]
+                if let base = cost.nsPerPage[CostTable.key("unaccounted", 32, cost.sizesKiB.last ?? 0)] {
+                    out.append(String(format: "That is %.2fx zcpool's unaccounted receive at 32-page batches.", Double(tcp) / Double(base)))
+                }
+                out.append("")
+            }
+        } else {
+            out.append("No measurement: the zcpool-cost scenario reported nothing.")
+        }
+
+        out += ["## 3. Scale", "",
+                "The full matrix (every property) for a receive size and a number of variants, one boot each,",
+                "with guest memory of 4 x the size + 512 MiB (at least 1024 MiB) since the pool may hold",
+                "twice the receive size. Guest memory used is MemTotal minus the lowest MemAvailable the",
+                "guest saw at any cgroup sample.", "",
+                "| receive size | variants | guest memory | wall | boot | scenarios | guest memory used | verdict |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for point in report.scale {
+            let used = point.guestMemory.map { "\(mib($0.peakUsedKiB)) of \(mib($0.totalKiB))" } ?? "-"
+            out.append("| \(point.sizeMiB) MiB | \(point.variants) | \(point.memoryMiB) MiB | \(seconds(point.run.medianWall)) | \(seconds(point.run.median(\.boot))) | \(seconds(point.run.median(\.scenarios))) | \(used) | \(point.run.passed ? "pass" : "FAILED: \(cell(point.run.problems.first ?? ""))") |")
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    static func row(_ run: TimedRun) -> String {
+        let phases = [\Phases.kernel, \.build, \.initramfs, \.boot, \.kernelToInit, \.scenarios, \.teardown]
+            .map { seconds(run.median($0)) }
+        let verdict = run.passed ? "" : " (FAILED: \(cell(run.problems.first ?? "")))"
+        return "| \(run.name)\(verdict) | `\(run.command)` | \(run.wall.count) | \(seconds(run.medianWall)) | " + phases.joined(separator: " | ") + " |"
+    }
+
+    static func sizeLabel(_ kib: Int) -> String { kib >= 1024 ? "\(kib / 1024) MiB" : "\(kib) KiB" }
+
+    static func ns(_ value: Int64) -> String { value >= 10_000 ? String(format: "%.1f us", Double(value) / 1000) : "\(value) ns" }
+
+    static func pad(_ text: String, _ width: Int) -> String {
+        text.count >= width ? text : text.padding(toLength: width, withPad: " ", startingAt: 0)
+    }
+
+    static func cell(_ text: String) -> String { ReportFormat.markdownCell(text) }
+}

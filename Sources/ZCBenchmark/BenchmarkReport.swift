@@ -1,0 +1,138 @@
+import Foundation
+import ZCAnalysis
+import ZCGuest
+import ZCKernel
+
+/// What `zcbench bench` measures, and how often.
+public struct BenchmarkOptions: Sendable, Equatable {
+    public var series: KernelSeries = .v6_1
+    /// Runs of each single-scenario measurement; the median is reported.
+    public var repeats = 3
+    /// Runs of each boot lever.
+    public var leverRepeats = 2
+    public var levers = true
+    /// Receive sizes (MiB) of the scale series, each a full matrix.
+    public var scaleSizes = [1, 4, 16, 64, 256]
+    /// Variant counts of the scale series (the first N of the review's order), at 32 MiB.
+    public var scaleVariantCounts = [1, 2, 3, 6]
+
+    public init() {}
+
+    /// One of everything: the smoke test's bench.
+    public static var quick: BenchmarkOptions {
+        var options = BenchmarkOptions()
+        options.repeats = 1
+        options.levers = false
+        options.scaleSizes = [1]
+        options.scaleVariantCounts = [1]
+        return options
+    }
+}
+
+/// One measured command: its wall time and phases, per run.
+public struct TimedRun: Sendable, Codable, Equatable {
+    public var name: String
+    /// The zcbench command this stands for.
+    public var command: String
+    /// Wall time of each run, from the call to the verdict (kernel lookup and build included).
+    public var wall: [Double]
+    public var phases: [Phases]
+    /// Did every run meet its expectations?
+    public var passed: Bool
+    public var problems: [String]
+
+    public var medianWall: Double { ZCBenchmark.median(wall) }
+
+    /// The median of one phase over the runs that have it.
+    public func median(_ phase: KeyPath<Phases, Double?>) -> Double? {
+        let values = phases.compactMap { $0[keyPath: phase] }
+        return values.isEmpty ? nil : ZCBenchmark.median(values)
+    }
+}
+
+/// The data-path cost table from `zcpool-cost`, and the TCP reference from `tcp-zerocopy`.
+public struct CostTable: Sendable, Codable, Equatable {
+    public var variants: [String]
+    public var batches: [Int]
+    public var sizesKiB: [Int]
+    /// `<variant>.b<batch>.<size>k` -> median ns per page of RECEIVE + munmap + RECLAIM.
+    public var nsPerPage: [String: Int64]
+    /// The same key -> ns per page of the RECEIVE calls alone.
+    public var receiveNsPerPage: [String: Int64]
+    /// TCP_ZEROCOPY_RECEIVE + munmap per page mapped, at `tcpSizeMiB`.
+    public var tcpNsPerPage: Int64?
+    public var tcpSizeMiB: Int
+
+    public static func key(_ variant: String, _ batch: Int, _ sizeKiB: Int) -> String { "\(variant).b\(batch).\(sizeKiB)k" }
+
+    /// `variant`'s time per page over unaccounted's, same batch and size.
+    public func ratio(_ variant: String, batch: Int, sizeKiB: Int) -> Double? {
+        guard let value = nsPerPage[Self.key(variant, batch, sizeKiB)],
+              let base = nsPerPage[Self.key("unaccounted", batch, sizeKiB)], base > 0 else { return nil }
+        return Double(value) / Double(base)
+    }
+
+    /// Reads the metrics of the two scenarios for `variants`; nil if zcpool-cost reported nothing.
+    init?(cost: Metrics, tcp: Metrics?, tcpSizeMiB: Int, variants: [String]) {
+        self.variants = variants
+        batches = [1, 8, 32]
+        sizesKiB = [4, 64, 1024, 16384, 65536]
+        var total: [String: Int64] = [:], receive: [String: Int64] = [:]
+        for (name, value) in cost.values {
+            if name.hasSuffix(".receive_ns_per_page") {
+                receive[String(name.dropLast(".receive_ns_per_page".count))] = value
+            } else if name.hasSuffix(".ns_per_page") {
+                total[String(name.dropLast(".ns_per_page".count))] = value
+            }
+        }
+        guard !total.isEmpty else { return nil }
+        nsPerPage = total
+        receiveNsPerPage = receive
+        self.tcpSizeMiB = tcpSizeMiB
+        if let tcp, let mapped = tcp["mapped"], mapped > 0, let zc = tcp["zc_ns"], let unmap = tcp["munmap_ns"] {
+            tcpNsPerPage = (zc + unmap) / (mapped / 4096)
+        }
+    }
+}
+
+/// One point of the scale series: a full matrix at one receive size and variant count.
+public struct ScalePoint: Sendable, Codable, Equatable {
+    public var sizeMiB: Int
+    public var variants: Int
+    public var memoryMiB: Int
+    public var run: TimedRun
+    public var guestMemory: GuestMemory?
+}
+
+/// A goal of the benchmark issue, against what was measured.
+public struct Goal: Sendable, Codable, Equatable {
+    public var name: String
+    public var target: String
+    public var measured: String
+    public var met: Bool
+}
+
+/// Everything `zcbench bench` measured in one run.
+public struct BenchmarkReport: Sendable, Codable, Equatable {
+    public var schema = "zcbench/bench/v1"
+    /// The command that measured these results.
+    public var command: String?
+    public var date: String
+    public var kernel: String
+    public var host: String
+    public var qemu: String
+    public var timeToVerdict: [TimedRun]
+    public var levers: [TimedRun]
+    /// Building the module and the guest programs from scratch (no boot).
+    public var coldBuild: Double?
+    public var cost: CostTable?
+    public var scale: [ScalePoint]
+    public var goals: [Goal]
+}
+
+/// The median of `values` (0 for none).
+func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}

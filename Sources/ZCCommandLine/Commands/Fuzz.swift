@@ -1,0 +1,71 @@
+import ArgumentParser
+import ZCAnalysis
+import ZCCore
+import ZCFuzz
+import ZCGuest
+import ZCKernel
+import ZCRun
+
+public struct FuzzCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "fuzz",
+        abstract: "Fuzz /dev/zcpool from several processes and threads, for every variant, then check that nothing leaked.")
+
+    @Option(help: "Fuzzing time per variant, in seconds.")
+    public var seconds: Int = 10
+
+    @Option(help: "Seed of every thread's operation sequence (default: from the clock; printed).")
+    public var seed: UInt64?
+
+    @Option(help: ArgumentHelp("Inject a bug into zcpool first, to see the fuzzer catch it (the module's faults, kernel/uapi/zcpool.h).",
+                               valueName: "fault"))
+    public var injectFault: String?
+
+    @Option(help: ArgumentHelp("Replay these operations instead of fuzzing: the generator states a failure printed (its 'repro-states' line).",
+                               valueName: "state,state,..."))
+    public var repro: String?
+
+    @Option(help: ArgumentHelp("Run only this thread's operations, alone (a crash's 'repeat it with' line); needs --seed.",
+                               valueName: "process.thread"))
+    public var thread: String?
+
+    @Option(name: .customLong("ops"), help: "With --thread: only its first N operations, the last \(GuestProtocol.Fuzz.traceOperations) printed.")
+    public var operations: Int?
+
+    @Flag(inversion: .prefixedNo, help: "When the guest kernel crashes, boot again to find the thread and the shortest prefix of its operations that crash it.")
+    public var minimizeCrash = true
+
+    @OptionGroup public var selection: SelectionOptions
+    @OptionGroup public var kernel: KernelOptions
+    @OptionGroup public var boot: BootArguments
+    @OptionGroup public var output: OutputOptions
+
+    public init() {}
+
+    /// The fuzz this command line asks for, checked against the module.
+    public func plan(_ module: ModuleInterface) throws -> FuzzPlan {
+        try FuzzPlan(seconds: seconds, seed: seed, variants: try selection.designs(module), fault: injectFault,
+                     faults: module.faults, repro: try repro.map(FuzzPlan.states) ?? [],
+                     thread: try thread.map(FuzzThread.init(parsing:)), operations: operations)
+    }
+
+    public func run() async throws {
+        let pipeline = try makePipeline()
+        let plan = try plan(pipeline.module())
+        let list = try kernel.debianSeries("fuzz")
+        let options = try boot.options()
+        var reports: [RunReport] = []
+        for series in list {
+            reports.append(try await plan.run(pipeline, series: series, options: options))
+        }
+        try output.emit(reports)
+        for (series, report) in zip(list, reports) {
+            printOut(plan.summary(report, series: series))
+            if minimizeCrash, plan.crashedVariant(report) != nil {
+                let crash = try await plan.minimizeCrash(report, pipeline: pipeline, series: series, options: options)
+                printOut(plan.crashSummary(crash, series: series))
+            }
+        }
+        if !reports.allSatisfy(\.passed) { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import Logging
+import ZCAnalysis
+import ZCBuild
+import ZCCore
+import ZCGuest
+import ZCKernel
+
+/// Which kernel a command works on: a Debian series, or a kernel the user built.
+public enum KernelChoice: Sendable, Equatable {
+    case series(KernelSeries)
+    case custom(bzImage: String, headers: String)
+}
+
+/// One boot from end to end: fetch a kernel, build the module and the guest for it, write
+/// the initramfs, boot QEMU, judge what the guest reported.
+public struct Pipeline: Sendable {
+    public var paths: Paths
+    public var runner: CommandRunner
+    public var progress: StepProgress
+    public var logger: Logger
+
+    public init(paths: Paths, progress: StepProgress = StepProgress(), logger: Logger) {
+        self.paths = paths
+        self.runner = CommandRunner(logger: logger)
+        self.progress = progress
+        self.logger = logger
+    }
+
+    public var store: KernelStore { KernelStore(cache: paths.cache, runner: runner, progress: progress, logger: logger) }
+
+    public var builder: Builder {
+        Builder(repository: paths.repository, output: paths.output, runner: runner, progress: progress)
+    }
+
+    /// The module's designs and faults, read from the checkout's uapi header.
+    public func module() throws -> ModuleInterface {
+        do {
+            return try ModuleInterface.load(repository: paths.repository)
+        } catch let error as ModuleInterfaceError {
+            throw ZCError(.usage, error.message)
+        }
+    }
+
+    /// The expectations file at `path` (default: expectations/default.yaml of the checkout),
+    /// its designs checked against the module's.
+    public func expectations(_ path: String?) throws -> ExpectationSet {
+        let url = path.map { URL(fileURLWithPath: $0) }
+            ?? paths.repository.appendingPathComponent("expectations/default.yaml")
+        do {
+            return try ExpectationSet.load(url, variants: try module().variants, properties: AccountingProperty.names)
+        } catch let error as ExpectationError {
+            throw ZCError(.usage, error.description)
+        }
+    }
+
+    /// The kernel for `choice`, fetched only if the cache does not already hold it.
+    public func kernel(_ choice: KernelChoice) async throws -> KernelTarget {
+        switch choice {
+        case .series(let series): try await store.current(series)
+        case .custom(let bzImage, let headers): try store.custom(kernel: bzImage, headers: headers)
+        }
+    }
+
+    /// Builds the module (the checkout's, or `module`) and the guest programs for `kernel`.
+    public func build(_ kernel: KernelTarget, module: ModuleSource? = nil) async throws -> BuildProducts {
+        try await builder.build(release: kernel.release.name, headers: kernel.headers, module: module)
+    }
+
+    /// A fresh directory for one boot's logs: `<runs>/<release>-<time>-<pid>-<random>`.
+    public func runDirectory(for kernel: KernelTarget) -> URL {
+        let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
+        return paths.runs.appendingPathComponent("\(kernel.release.name)-\(stamp)-\(getpid())-\(UUID().uuidString.prefix(6).lowercased())")
+    }
+
+    /// Fetches, builds (the checkout's module, or `module`), boots once and judges `plan`.
+    public func run(_ choice: KernelChoice, plan: RunPlan, options: BootOptions,
+                    module: ModuleSource? = nil) async throws -> RunReport {
+        try plan.validate()
+        var clock = ContinuousClock.now
+        let kernel = try await kernel(choice)
+        let kernelTime = (ContinuousClock.now - clock).seconds
+        clock = ContinuousClock.now
+        let products = try await build(kernel, module: module)
+        let buildTime = (ContinuousClock.now - clock).seconds
+        let boot = GuestBoot(options: options, progress: progress, logger: logger)
+        let timeout = options.timeout ?? plan.defaultTimeout(settle: .milliseconds(options.settleMilliseconds))
+        let run = try await boot.run(kernel: kernel, products: products,
+                                     parameters: plan.guestParameters(options: options, timeout: timeout),
+                                     timeout: timeout, in: runDirectory(for: kernel))
+        var phases = run.phases
+        phases.kernel = kernelTime
+        phases.build = buildTime
+        let context = RunContext(kernel: kernel.release.name, series: kernel.series?.rawValue,
+                                 accelerator: options.accelerator.rawValue, cpus: options.cpus, sizeMiB: options.sizeMiB,
+                                 runDirectory: run.directory.path, wallSeconds: run.exit.wallTime.seconds, phases: phases)
+        return RunReport(judging: run.output, selection: plan.selection, context: context)
+    }
+
+    /// The same for scenarios that run once, judged with the checkout's expectations file.
+    public func run(_ choice: KernelChoice, scenarios: [any Scenario], options: BootOptions) async throws -> RunReport {
+        try await run(choice, plan: RunPlan(scenarios: scenarios, expectations: try expectations(nil)), options: options)
+    }
+}

@@ -1,0 +1,76 @@
+import ZCAnalysis
+import ZCCore
+import ZCGuest
+
+/// What one boot runs: the scenarios and matrix it is judged on and, for `zcpool-fuzz`, the
+/// fuzzer's parameters. It holds the only rule for how long such a boot may take.
+public struct RunPlan: Sendable {
+    public var selection: Selection
+    public var fuzz: FuzzParameters?
+
+    public init(_ selection: Selection, fuzz: FuzzParameters? = nil) {
+        self.selection = selection
+        self.fuzz = fuzz
+    }
+
+    public init(scenarios: [any Scenario], variants: [Variant] = [], properties: [AccountingProperty] = [],
+                expectations: ExpectationSet? = nil) {
+        self.init(Selection(scenarios: scenarios, variants: variants, properties: properties, expectations: expectations))
+    }
+
+    /// The `zcbench.scenarios` list the guest runs: once-only scenarios first, then the
+    /// matrix scenarios, which the guest runs for each of the variants.
+    public var guestScenarios: [String] {
+        selection.scenarios.map(\.name) + (selection.variants.isEmpty ? [] : selection.properties.map(\.name))
+    }
+
+    /// How long a boot of this plan may take under TCG. Fuzzing: 90 s for the boot, the
+    /// checks and the unload, the fuzzing time with half again for the checks of each
+    /// variant, and the guest's time for minimizing a failure (a replay: 10 s per variant).
+    /// Otherwise 120 s for boot and the short scenarios, plus 60 s for zcpool-variants and
+    /// 30 s per variant of a matrix (about 5 s are measured per variant with forced stats
+    /// flushes), and for each cgroup sample (about 20 per variant, 10 in zcpool-variants)
+    /// the settle wait.
+    public func defaultTimeout(settle: Duration = .zero) -> Duration {
+        if let fuzz {
+            if !fuzz.repro.isEmpty { return .seconds(90 + 10 * fuzz.variants.count) }
+            return .seconds(90 + fuzz.seconds * fuzz.variants.count * 3 / 2 + GuestProtocol.Fuzz.minimizeSeconds)
+        }
+        var seconds = 120.0
+        if selection.scenarios.contains(where: { $0.name == "zcpool-variants" }) { seconds += 60 + 10 * settle.seconds }
+        if !selection.properties.isEmpty { seconds += Double(selection.variants.count) * (30 + 20 * settle.seconds) }
+        return .seconds(seconds)
+    }
+
+    /// The runner's own limit for a boot of `timeout`: init stops the runner 10 s before the
+    /// host stops QEMU, so what it measured so far and its exit status still reach the
+    /// results port. None under 30 s.
+    public static func runnerTimeout(_ timeout: Duration) -> Int64? {
+        timeout >= .seconds(30) ? timeout.components.seconds - 10 : nil
+    }
+
+    /// The `zcbench.*` parameters of a boot of this plan.
+    public func guestParameters(options: BootOptions, timeout: Duration) -> GuestParameters {
+        var parameters = GuestParameters()
+        parameters.scenarios = guestScenarios
+        parameters.variants = selection.variants.map(\.name)
+        parameters.sizeMiB = options.sizeMiB
+        parameters.settleMilliseconds = options.settleMilliseconds
+        parameters.flushStats = options.flushStats
+        parameters.fuzz = fuzz
+        parameters.runnerTimeoutSeconds = Self.runnerTimeout(timeout)
+        return parameters
+    }
+
+    /// Refuses a plan whose expectations leave a (variant, property) unjudged.
+    public func validate() throws {
+        guard !selection.variants.isEmpty else { return }
+        guard let expectations = selection.expectations else {
+            throw ZCError(.usage, "variants given without an expectations file")
+        }
+        let missing = expectations.missing(variants: selection.variants.map(\.name), properties: selection.properties.map(\.name))
+        guard missing.isEmpty else {
+            throw ZCError(.usage, "\(expectations.file) has no expectation for \(missing.joined(separator: ", "))")
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+import ZCTestSupport
+import ZCAnalysis
+@testable import ZCBenchmark
+import ZCRun
+import ZCGuest
+import ZCQemu
+
+@Suite("bench: results and their report")
+struct BenchTests {
+    func load() throws -> BenchmarkReport {
+        try JSONDecoder().decode(BenchmarkReport.self, from: Data(try fixture("bench-quick.json").utf8))
+    }
+
+    @Test("the cost table: ratios to unaccounted at the same batch and size")
+    func ratios() throws {
+        let cost = try #require(try load().cost)
+        #expect(cost.nsPerPage.count == cost.variants.count * cost.batches.count * cost.sizesKiB.count)
+        let poolFree = try #require(cost.nsPerPage["pool-free.b32.65536k"])
+        let unaccounted = try #require(cost.nsPerPage["unaccounted.b32.65536k"])
+        #expect(cost.ratio("pool-free", batch: 32, sizeKiB: 65536) == Double(poolFree) / Double(unaccounted))
+        #expect(cost.ratio("unaccounted", batch: 8, sizeKiB: 4) == 1)
+        #expect(cost.ratio("nosuch", batch: 32, sizeKiB: 4) == nil)
+        #expect(try #require(cost.tcpNsPerPage) > 0)
+    }
+
+    @Test("goals are judged from the measurements, each against its target")
+    func goals() throws {
+        var report = try load()
+        let goals = Benchmark.goals(report)
+        #expect(goals.map(\.name) == ["guest init (QEMU start to the runner's first result)", "single-scenario run, wall",
+                                      "full matrix on one kernel (zcbench check), wall",
+                                      "pool-free per page vs unaccounted, 32-page batches, 64 MiB"])
+        let matrix = report.timeToVerdict[1].medianWall
+        #expect(goals[2].met == (matrix <= 60))
+        report.timeToVerdict[1].wall = [61]
+        #expect(Benchmark.goals(report)[2].met == false)
+        #expect(Benchmark.goals(report)[2].measured == "61.0 s")
+    }
+
+    @Test("RESULTS.md has the command, every section and a row per measurement")
+    func markdown() throws {
+        let report = try load()
+        let text = BenchReporter.markdown(report, command: "zcbench bench --series 6.1 --results bench/RESULTS.md")
+        #expect(text.contains("    zcbench bench --series 6.1 --results bench/RESULTS.md"))
+        for section in ["## Goals", "## 1. Time to verdict", "## 2. What accounting costs per page", "## 3. Scale",
+                        "### 1-page batches", "### 8-page batches", "### 32-page batches"] {
+            #expect(text.contains(section), "\(section)")
+        }
+        #expect(text.contains("| pool-free | "))
+        #expect(text.contains("Reference, same guest: TCP_ZEROCOPY_RECEIVE"))
+        #expect(text.split(separator: "\n").filter { $0.hasPrefix("| 1 MiB | 6 |") }.count == 1)
+        let table = BenchReporter.table(report)
+        #expect(table.contains("MET     full matrix on one kernel"))
+        #expect(table.contains("NOT MET pool-free per page vs unaccounted"))
+    }
+
+    @Test("the runner's guest memory line, and init's uptime line")
+    func guestLines() {
+        let memory = GuestMemory(diagnostic: "guest memory: total_kb=2014528 min_available_kb=1372160")
+        #expect(memory == GuestMemory(totalKiB: 2014528, minAvailableKiB: 1372160))
+        #expect(memory?.peakUsedKiB == 642368)
+        #expect(GuestMemory(diagnostic: "guest memory: total_kb=x") == nil)
+        #expect(GuestMemory(diagnostic: "metric size=1") == nil)
+        #expect(ConsoleLog("[    2.9] x\nzcbench-init: started at uptime 2.61 s\n").kernelTimeToInit == 2.61)
+        #expect(ConsoleLog("zcbench-init: started at uptime unknown s\n").kernelTimeToInit == nil)
+    }
+}

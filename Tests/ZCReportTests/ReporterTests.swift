@@ -1,0 +1,339 @@
+import Foundation
+import FoundationXML
+import Testing
+import ZCTestSupport
+import ZCGuest
+import ZCQemu
+@testable import ZCAnalysis
+@testable import ZCReport
+
+@Suite("reporters: JUnit, markdown, HTML and the terminal matrix")
+struct ReporterTests {
+    static let properties = AccountingProperty.names
+
+    @Test("the fixture follows the protocol: every cell judged, none crashed")
+    func fixtureJudged() throws {
+        let report = try MatrixSample.report()
+        #expect(report.problem == nil)
+        #expect(report.moduleLoad.outcome == .pass)
+        #expect(report.scenarios.map(\.passed) == [true])
+        // The capture's other top-level tests (once-only guest scenarios, one reload per
+        // variant) are there and ok, but are not cells of the matrix.
+        let tests = KTAPDocument(parsing: try fixture("matrix-sample.ktap")).tests
+        #expect(tests.map(\.name).prefix(5) == ["module-load", "tcp-zerocopy", "zcpool-device", "zcpool-variants", "unaccounted/reload"])
+        #expect(tests.first { $0.name == "pool-free/reload" }?.result == .ok)
+        let matrix = try #require(report.matrix)
+        #expect(matrix.cells.count == 2 * Self.properties.count)
+        #expect(matrix.cells.allSatisfy { $0.outcome != .crashed })
+        // On the real kernel every cell met its expectation.
+        #expect(matrix.cells.allSatisfy { $0.outcome == .pass || $0.outcome == .xfail })
+        #expect(matrix["unaccounted", "steady"]?.outcome == .xfail)
+        #expect(matrix["unaccounted", "under-charge"]?.outcome == .xfail)
+        // 4 MiB pinned, memory.current +80 KiB: 4 MiB - 80 KiB escaped.
+        #expect(matrix["unaccounted", "vmsplice-pin"]?.figure?.value == 4_112_384)
+        #expect(matrix["pool-free", "steady"]?.outcome == .pass)
+        #expect(matrix["pool-free", "memory-max"]?.outcome == .pass)
+        // RECEIVE takes 64 pages per call, all charged before the units' socket charge goes:
+        // above the 32-page tolerance, the hole expectations/default.yaml expects.
+        #expect(matrix["pool-free", "double-charge"]?.figure == Figure(name: "double charge per batch", value: 64, unit: "pages"))
+        #expect(matrix["pool-free", "double-charge"]?.outcome == .xfail)
+        // One `# sample` line per 64-page RECEIVE of 4 MiB: 16 calls.
+        for variant in MatrixSample.variants {
+            for property in ["double-charge", "under-charge"] {
+                let cell = try #require(matrix[variant, property])
+                #expect(cell.samples.count == 16, "\(variant)/\(property)")
+                #expect(cell.metrics["calls"] == 16, "\(variant)/\(property)")
+            }
+        }
+        // peak_excess and min_margin are what the samples show, as the protocol defines them.
+        let cell = try #require(matrix["pool-free", "double-charge"])
+        let baseline = try #require(cell.metrics["baseline.memory_current"])
+        let excess = cell.samples.map { $0.values["memory_current"]! - baseline - $0.values["mapped"]! - $0.values["queued"]! }
+        #expect(excess.max() == cell.metrics["peak_excess"])
+        let under = try #require(matrix["unaccounted", "under-charge"])
+        let underBaseline = try #require(under.metrics["baseline.memory_current"])
+        let margin = under.samples.map { $0.values["memory_current"]! - underBaseline - $0.values["mapped"]! }
+        #expect(margin.min() == under.metrics["min_margin"])
+        #expect(under.metrics["min_margin"] == -4_194_304)
+    }
+
+    // MARK: JUnit
+
+    func parse(_ xml: String) throws -> XMLElement {
+        try #require(try XMLDocument(xmlString: xml, options: []).rootElement())
+    }
+
+    func testcases(_ root: XMLElement) throws -> [XMLElement] {
+        try root.nodes(forXPath: "//testcase").compactMap { $0 as? XMLElement }
+    }
+
+    func attribute(_ element: XMLElement, _ name: String) -> String? { element.attribute(forName: name)?.stringValue }
+
+    @Test("JUnit parses as XML, one suite per run, counts that match the outcomes")
+    func junitCounts() throws {
+        let report = try MatrixSample.report()
+        let root = try parse(JUnitReport.xml([report]))
+        #expect(root.name == "testsuites")
+        let suites = try root.nodes(forXPath: "testsuite").compactMap { $0 as? XMLElement }
+        #expect(suites.count == 1)
+        let suite = try #require(suites.first)
+        let cases = try testcases(root)
+        let checks = report.scenarios.flatMap(\.checks)
+        let cells = try #require(report.matrix).cells
+        #expect(cases.count == 1 + checks.count + cells.count)
+        let mismatched = cells.filter { $0.outcome == .fail || $0.outcome == .xpass }.count
+        #expect(attribute(suite, "tests") == "\(cases.count)")
+        #expect(attribute(suite, "failures") == "\(mismatched)")
+        #expect(attribute(suite, "errors") == "0")
+        #expect(attribute(root, "tests") == "\(cases.count)")
+        #expect(try root.nodes(forXPath: "//failure").count == mismatched)
+        #expect(try root.nodes(forXPath: "//error").isEmpty)
+        #expect(Set(cases.map { attribute($0, "classname") }) == ["zcbench.6.12.117+deb12-amd64"])
+        #expect(cases.first.flatMap { attribute($0, "name") } == "module-load")
+        let names = cases.compactMap { attribute($0, "name") }
+        #expect(names.contains("tcp-zerocopy/mapped-charged"))
+        #expect(names.contains("unaccounted/steady"))
+        #expect(names.contains("pool-free/unload"))
+    }
+
+    @Test("an expected failure passes, with a system-out giving its reason")
+    func junitExpectedFailure() throws {
+        let root = try parse(JUnitReport.xml([try MatrixSample.report()]))
+        let steady = try #require(try testcases(root).first { attribute($0, "name") == "unaccounted/steady" })
+        #expect(steady.elements(forName: "failure").isEmpty)
+        #expect(steady.elements(forName: "error").isEmpty)
+        let out = try #require(steady.elements(forName: "system-out").first?.stringValue)
+        #expect(out.hasPrefix("expected failure: upstream: mapped pages carry no charge"))
+        #expect(out.contains("measured: memory.current +24 KiB, file_mapped +0 B for 4.0 MiB mapped"))
+    }
+
+    @Test("fail and xpass are failures, a missing metric an error, each with measured and condition")
+    func junitMismatches() throws {
+        // unaccounted charged after all (xpass), pool-free not (fail), pool-free/zombie unreported.
+        var ktap = try MatrixSample.unaccountedCharged()
+        ktap = try MatrixSample.setting("pool-free/steady", "mapped.memory_current", to: MatrixSample.poolFreeSteadyBaseline, in: ktap)
+        ktap = try MatrixSample.editing("pool-free/zombie", in: ktap) { $0.hasPrefix("    # metric dying_final=") ? nil : $0 }
+
+        let report = try MatrixSample.report(ktap)
+        let matrix = try #require(report.matrix)
+        #expect(matrix["unaccounted", "steady"]?.outcome == .xpass)
+        #expect(matrix["pool-free", "steady"]?.outcome == .fail)
+        #expect(matrix["pool-free", "zombie"]?.outcome == .crashed)
+
+        let root = try parse(JUnitReport.xml([report]))
+        let cases = try testcases(root)
+        func testcase(_ name: String) throws -> XMLElement { try #require(cases.first { attribute($0, "name") == name }) }
+
+        let xpass = try #require(try testcase("unaccounted/steady").elements(forName: "failure").first)
+        #expect(attribute(xpass, "type") == "xpass")
+        #expect(attribute(xpass, "message")?.hasPrefix("XPASS: expected to fail, but it held: memory.current +4.0 MiB") == true)
+        #expect(xpass.stringValue?.contains("condition: memory.current delta >= mapped - 256 KiB") == true)
+
+        let fail = try #require(try testcase("pool-free/steady").elements(forName: "failure").first)
+        #expect(attribute(fail, "type") == "fail")
+        #expect(attribute(fail, "message")?.hasPrefix("FAIL: memory.current +0 B") == true)
+        #expect(fail.stringValue?.contains("expected: pass - kmem-charged before insert") == true)
+
+        let error = try #require(try testcase("pool-free/zombie").elements(forName: "error").first)
+        #expect(attribute(error, "type") == "crashed")
+        #expect(attribute(error, "message") == "CRASHED: the guest did not report dying_final")
+
+        let suite = try #require(root.elements(forName: "testsuite").first)
+        let failures = cells(matrix, .fail, .xpass)
+        #expect(attribute(suite, "failures") == "\(failures)")
+        #expect(attribute(suite, "errors") == "1")
+        #expect(try root.nodes(forXPath: "//failure").count == failures)
+        #expect(try root.nodes(forXPath: "//error").count == 1)
+    }
+
+    func cells(_ matrix: MatrixReport, _ outcomes: Outcome...) -> Int {
+        matrix.cells.filter { outcomes.contains($0.outcome) }.count
+    }
+
+    @Test("a crashed run is an error test case carrying the console excerpt")
+    func junitCrashedRun() throws {
+        let full = try fixture("matrix-sample.ktap")
+        let cut = String(full[..<full.range(of: "    # Subtest: pool-free/release")!.lowerBound])
+        let report = try MatrixSample.report(cut, console: "[ 7.1] BUG: kernel NULL pointer dereference, address: 0\n")
+        let root = try parse(JUnitReport.xml([report]))
+        let run = try #require(try testcases(root).first { attribute($0, "name") == "run" })
+        let error = try #require(run.elements(forName: "error").first)
+        #expect(error.stringValue?.contains("BUG: kernel NULL pointer dereference") == true)
+        let matrix = try #require(report.matrix)
+        let crashed = cells(matrix, .crashed)
+        #expect(crashed == Self.properties.count - 1)
+        #expect(try root.nodes(forXPath: "//error").count == crashed + 1)
+    }
+
+    @Test("two kernels: two suites, totals summed")
+    func junitTwoRuns() throws {
+        let reports = [try MatrixSample.report(kernel: "6.1.0-56-amd64", series: "6.1"), try MatrixSample.report()]
+        let root = try parse(JUnitReport.xml(reports))
+        let suites = root.elements(forName: "testsuite")
+        #expect(suites.map { attribute($0, "name") } == ["zcbench.6.1.0-56-amd64", "zcbench.6.12.117+deb12-amd64"])
+        let total = suites.compactMap { attribute($0, "tests").flatMap(Int.init) }.reduce(0, +)
+        #expect(attribute(root, "tests") == "\(total)")
+        #expect(try testcases(root).count == total)
+    }
+
+    // MARK: Markdown
+
+    @Test("markdown: header line, the matrix table, the figures, the once-only checks, the command")
+    func markdown() throws {
+        let report = try MatrixSample.report()
+        let text = MarkdownReport.markdown([report], command: "zcbench check --variants unaccounted,pool-free --size-mib 4")
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines.first == "### zcbench: 6.12.117+deb12-amd64 (series 6.12), tcg, 1 vCPU, 4 MiB per receive")
+        #expect(lines.contains("| variant | " + Self.properties.joined(separator: " | ") + " |"))
+        #expect(lines.contains("| unaccounted | xfail | pass | pass | xfail | xfail | xfail | xfail | xfail | pass | pass | pass |"))
+        #expect(lines.contains("| pool-free | pass | pass | xfail | pass | pass | pass | pass | pass | pass | pass | pass |"))
+        #expect(lines.contains("Figures that answer the review:"))
+        #expect(lines.contains("  - double charge per batch: 64 pages"))
+        #expect(lines.contains("  - under-charge window: 1024 pages"))
+        #expect(lines.contains("  - NOFAIL overshoot above memory.max: 0 bytes"))
+        #expect(lines.contains("  - bytes escaped after vmsplice: 4112384 bytes (3.9 MiB)"))
+        #expect(lines.contains("  - zombie memcgs left: 0 memcgs"))
+        #expect(text.contains("- tcp-zerocopy: 4.0 MiB of 4.0 MiB mapped, 36 KiB copied"))
+        #expect(lines.contains("  - xfail mapped-charged (expect fail): memory.current +28 KiB while 4.0 MiB mapped"))
+        #expect(lines.suffix(2) == ["    zcbench check --variants unaccounted,pool-free --size-mib 4", ""])
+        for line in lines where !line.hasPrefix("|") {
+            #expect(line.count <= 100, "too long: \(line)")
+        }
+    }
+
+    @Test("markdown lists each cell that differs, with measured, condition and the expectation")
+    func markdownDifferences() throws {
+        let ktap = try MatrixSample.unaccountedCharged()
+        let text = MarkdownReport.markdown([try MatrixSample.report(ktap)], command: "zcbench check")
+        #expect(text.contains("Cells that differ from their expectation:"))
+        #expect(text.contains("- unaccounted/steady XPASS: memory.current +4.0 MiB, file_mapped +4.0 MiB for 4.0 MiB mapped"))
+        #expect(text.contains("  expected fail: upstream: mapped pages carry no charge"))
+        #expect(text.contains("| unaccounted | XPASS |"))
+    }
+
+    // MARK: HTML
+
+    func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+
+    @Test("HTML: one SVG per variant with samples, five series, ticks in ms and MiB, no script")
+    func html() throws {
+        let text = HTMLReport.html([try MatrixSample.report()])
+        #expect(text.hasPrefix("<!DOCTYPE html>"))
+        #expect(count("<svg", in: text) == 2)
+        #expect(count("<polyline", in: text) == 2 * 6)
+        #expect(text.contains("time since start (ms)"))
+        #expect(text.contains(">MiB</text>"))
+        #expect(text.contains("<td class=\"o-xfail\""))
+        #expect(text.contains("<th>bytes escaped after vmsplice</th>"))
+        for forbidden in ["<script", "src=", "href=", "@import", "url("] {
+            #expect(!text.contains(forbidden), "external or active content: \(forbidden)")
+        }
+        // The page is well-formed XML too, so every tag is closed and every text escaped.
+        let root = try parse(text.replacingOccurrences(of: "<!DOCTYPE html>\n", with: "")
+            .replacingOccurrences(of: "<meta charset=\"utf-8\">", with: "<meta charset=\"utf-8\"/>"))
+        #expect(root.name == "html")
+    }
+
+    @Test("HTML: a cell without samples says so instead of drawing an empty chart")
+    func htmlNoSamples() throws {
+        let ktap = try MatrixSample.editing("pool-free/double-charge") { $0.hasPrefix("    # sample ") ? nil : $0 }
+        let text = HTMLReport.html([try MatrixSample.report(ktap)])
+        #expect(count("<svg", in: text) == 1)
+        #expect(text.contains("No samples for pool-free/double-charge"))
+    }
+
+    @Test("the double-charge window is shaded where memory.current rises above baseline + mapped + queued")
+    func shading() {
+        func sample(_ t: Int64, _ current: Int64) -> Sample {
+            Sample(values: ["t_us": t, "mapped": 0, "queued": 0, "memory_current": current])
+        }
+        let cell = MatrixCell(variant: "v1", property: "double-charge", expected: .fail, outcome: .xfail, measured: "",
+                              condition: "", reason: "", tolerance: "", figure: nil,
+                              metrics: Metrics(["baseline.memory_current": 1000]),
+                              samples: [sample(0, 1100), sample(10, 900), sample(20, 1000), sample(30, 1200), sample(40, 1200)])
+        let polygons = HTMLTimeline(cell: cell).shadedPolygons(HTMLTimeline(cell: cell).samples)
+        #expect(polygons.count == 2)
+        // Above from the start until the crossing at t = 5, then from t = 20 to the end.
+        #expect(polygons.first?.map(\.t) == [0, 5, 5, 0])
+        #expect(polygons.last?.map(\.t) == [20, 30, 40, 40, 30, 20])
+        // Without a baseline nothing can be derived, and nothing is shaded.
+        var bare = cell
+        bare.metrics = Metrics([:])
+        #expect(HTMLTimeline(cell: bare).shadedPolygons(HTMLTimeline(cell: bare).samples).isEmpty)
+        #expect(!HTMLTimeline(cell: bare).svg().contains("<polygon"))
+    }
+
+    @Test("hostile text is escaped in HTML, JUnit and the SVG")
+    func hostile() throws {
+        let hostile = "<script>alert('x')</script> & \"q\" ]]> \u{1B}[31m"
+        let ktap = try fixture("matrix-sample.ktap").replacingOccurrences(of: "# zcpool version 0.1.0", with: "# \(hostile)")
+        let report = try MatrixSample.report(ktap, kernel: "6.12<b>&\"x\"")
+        #expect(report.moduleLoad.measured.contains("<script>"))
+
+        let html = HTMLReport.html([report])
+        #expect(!html.contains("<script"))
+        #expect(!html.contains("<b>"))
+        #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;q&quot; ]]&gt; \u{FFFD}[31m"))
+        #expect(html.contains("6.12&lt;b&gt;&amp;&quot;x&quot;"))
+
+        let root = try parse(JUnitReport.xml([report]))
+        let load = try #require(try testcases(root).first { attribute($0, "name") == "module-load" })
+        #expect(load.elements(forName: "system-out").first?.stringValue?.contains("<script>alert('x')</script> & \"q\" ]]>") == true)
+        #expect(attribute(load, "classname") == "zcbench.6.12<b>&\"x\"")
+
+        #expect(ReportFormat.escape("a\tb\nc", attribute: true) == "a&#9;b&#10;c")
+        #expect(ReportFormat.escape("a\u{0}b\u{FFFF}") == "a\u{FFFD}b\u{FFFD}")
+    }
+
+    // MARK: Determinism and the terminal table
+
+    @Test("the same run gives byte-identical reports")
+    func deterministic() throws {
+        let a = try MatrixSample.report(), b = try MatrixSample.report()
+        #expect(JUnitReport.xml([a]) == JUnitReport.xml([b]))
+        #expect(MarkdownReport.markdown([a], command: "x") == MarkdownReport.markdown([b], command: "x"))
+        #expect(HTMLReport.html([a]) == HTMLReport.html([b]))
+        #expect(MatrixTable.text(a.matrix!) == MatrixTable.text(b.matrix!))
+    }
+
+    @Test("terminal matrix: fixed-width rows, then the figures")
+    func matrixTable() throws {
+        let text = MatrixTable.text(try #require(try MatrixSample.report().matrix))
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines[0].hasPrefix("variant      steady   release  double-charge  under-charge"))
+        #expect(lines[1].hasPrefix("unaccounted  xfail    pass     pass           xfail"))
+        #expect(lines[2].hasPrefix("pool-free    pass     pass     xfail          pass"))
+        // Columns line up: each label starts where its header does.
+        let column = lines[0].range(of: "vmsplice-pin")!.lowerBound.utf16Offset(in: lines[0])
+        #expect(lines[1].dropFirst(column).hasPrefix("xfail"))
+        #expect(lines[2].dropFirst(column).hasPrefix("pass"))
+        #expect(lines.contains("figure                             unaccounted  pool-free"))
+        #expect(lines.contains("bytes escaped after vmsplice       3.9 MiB      0 B"))
+        #expect(lines.contains("double charge per batch            0 pages      64 pages"))
+        #expect(lines.contains("under-charge window                1024 pages   0 pages"))
+    }
+}
+
+@Suite("the terminal table and JSON of a tcp-zerocopy run")
+struct RunTableTests {
+    @Test("JSON carries every metric and check, and decodes back")
+    func json() throws {
+        let report = judge(ktap: try fixture("guest-6.12.117-tcp-zerocopy.ktap"))
+        let data = try JSONReport.data([report])
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(text.contains("\"schema\" : \"zcbench/run/v1\""))
+        #expect(text.contains("\"mapped.memory_current\" : 614400"))
+        #expect(text.contains("\"path\" : [\n        \"zcbench\",\n        \"6.1.0-56-amd64\",\n        \"tcp-zerocopy\",\n        \"mapped-charged\""))
+        #expect(text.contains("\"outcome\" : \"xfail\""))
+        struct Document: Decodable { var runs: [RunReport] }
+        let decoded = try JSONDecoder().decode(Document.self, from: data).runs
+        #expect(decoded == [report])
+    }
+
+    @Test("the table shows mapped against charged and the verdict")
+    func table() throws {
+        let text = TextReport.table([judge(ktap: try fixture("guest-6.12.117-tcp-zerocopy.ktap"))])
+        #expect(text.contains("XFAIL    tcp-zerocopy/mapped-charged"))
+        #expect(text.contains("verdict: every expectation holds"))
+    }
+}
