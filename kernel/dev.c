@@ -8,7 +8,9 @@
  * shared, as tcp_mmap() allows: VM_WRITE and VM_EXEC are refused and
  * VM_MAYWRITE/VM_MAYEXEC cleared, so the pages can never be written
  * through the mapping. Unload is refused while a queue is open: the files
- * (and the mappings, which hold them) pin the module.
+ * (and the mappings, which hold them) pin the module. PAUSE_WAIT and RESUME
+ * take no lock of the queue but its pause lock (pause.c): they serve other
+ * threads while a RECEIVE of the queue is stopped.
  */
 #include "zcpool.h"
 
@@ -143,6 +145,7 @@ static long zcpool_ioctl(struct file *file, unsigned int cmd,
 		struct zcpool_receive rx;
 		struct zcpool_stats st;
 		struct zcpool_reclaim rc;
+		struct zcpool_pause pause;
 	} u;
 	size_t size;
 	int ret;
@@ -170,6 +173,15 @@ static long zcpool_ioctl(struct file *file, unsigned int cmd,
 		zcpool_pool_recycle(&u.rc);
 		ret = 0;
 		break;
+	case ZCPOOL_IOC_PAUSE_WAIT:
+		/* Neither takes the queue's lock: a stopped RECEIVE holds it. */
+		size = sizeof(u.pause);
+		if (copy_from_user(&u.pause, uarg, size))
+			return -EFAULT;
+		ret = zcpool_pause_wait(q, &u.pause);
+		break;
+	case ZCPOOL_IOC_RESUME:
+		return zcpool_pause_resume(q);
 	default:
 		return -ENOTTY;
 	}

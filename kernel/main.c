@@ -25,11 +25,13 @@ static const char * const zcpool_variant_names[ZCPOOL_NR_VARIANTS] =
 static unsigned long zcpool_pool_pages = ZCPOOL_DEFAULT_POOL_PAGES;
 unsigned int zcpool_recycle_ms = 1000;
 enum zcpool_fault zcpool_fault = ZCPOOL_FAULT_OFF;
+bool zcpool_ibt_check;
 
 static const char * const zcpool_fault_names[] = {
 	[ZCPOOL_FAULT_OFF]		= ZCPOOL_FAULT_NONE,
 	[ZCPOOL_FAULT_LEAK_ORPHANS]	= ZCPOOL_FAULT_ORPHAN_LEAK,
 	[ZCPOOL_FAULT_OOPS_ON_ORPHANS]	= ZCPOOL_FAULT_ORPHAN_OOPS,
+	[ZCPOOL_FAULT_LYING_COUNTERS]	= ZCPOOL_FAULT_COUNTERS_LIE,
 };
 
 /**
@@ -119,8 +121,14 @@ static const struct kernel_param_ops zcpool_fault_ops = {
 module_param_cb(fault, &zcpool_fault_ops, NULL, 0644);
 MODULE_PARM_DESC(fault,
 		 "inject a bug, to test the tests: none (default), orphan-leak "
-		 "(pages still out at their queue's release are leaked when recycled, still charged) "
-		 "or orphan-oops (BUG() on such a page instead)");
+		 "(pages still out at their queue's release are leaked when recycled, still charged), "
+		 "orphan-oops (BUG() on such a page instead) "
+		 "or counters-lie (the double- and under-charge counters read 0; charges unchanged)");
+
+module_param_named(ibt_check, zcpool_ibt_check, bool, 0444);
+MODULE_PARM_DESC(ibt_check,
+		 "check at load that every function called through a pointer starts with ENDBR, "
+		 "as when IBT is on (default: only when IBT is on); refuse to load (ENOEXEC) otherwise");
 
 /**
  * zcpool_init() - load the module

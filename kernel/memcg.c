@@ -8,10 +8,17 @@
  * __mod_memcg_state() are not exported to modules. They are resolved at
  * load time through kallsyms_lookup_name(), itself found with a kprobe;
  * if any is missing the module refuses to load and names it.
- * cgroup_rstat_flush() (css_rstat_flush() since 6.16) and root_mem_cgroup
- * are optional: they only serve the debugfs file flush_memcg_stats
- * (stats.c), which makes memory.stat exact at once instead of after memcg's
- * periodic flush.
+ * cgroup_rstat_flush() (css_rstat_flush() since 6.16), root_mem_cgroup and
+ * drain_local_stock() are optional: they only serve the debugfs file
+ * flush_memcg_stats (stats.c), which drains memcg's per-cpu charge stock
+ * (memory.current exact) and flushes memcg's rstat (memory.stat exact) at
+ * once instead of after memcg's periodic flush.
+ *
+ * Every function found this way is called through a pointer. With IBT on
+ * (Debian 6.12 has CONFIG_X86_KERNEL_IBT), an indirect call to a function
+ * whose ENDBR was sealed at boot (address never taken) raises #CP: the
+ * module checks the first instruction of each one first, when IBT is on or
+ * the parameter ibt_check=1 asks for it (zcpool_memcg_init()).
  *
  * A page's charge and its memcg_data always go together:
  *   KMEM       memcg_data = objcg | MEMCG_DATA_KMEM, set and cleared by the
@@ -25,11 +32,14 @@
  * memcg_data is set before the page is inserted into a page table and
  * cleared only when it is mapped nowhere, so NR_FILE_MAPPED, which the rmap
  * code attributes through folio_memcg(), is added and removed on the same
- * memcg.
+ * memcg. A TAG is set with cmpxchg() from 0, as v2 did: a page whose
+ * memcg_data is in use is left alone.
  */
 #include "zcpool.h"
 
 #include <linux/cgroup.h>
+#include <linux/cpu.h>
+#include <linux/cpumask.h>
 #include <linux/gfp.h>
 #include <linux/irqflags.h>
 #include <linux/kprobes.h>
@@ -37,7 +47,12 @@
 #include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/sched.h>
+#include <linux/uaccess.h>
 #include <linux/version.h>
+#include <linux/workqueue.h>
+#ifdef CONFIG_X86
+#include <asm/cpufeature.h>
+#endif
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 typedef void (*zcpool_mod_state_fn)(struct mem_cgroup *memcg,
@@ -58,38 +73,125 @@ static struct {
 	/* optional */
 	void (*rstat_flush)(struct cgroup *cgrp);
 	void (*css_rstat_flush)(struct cgroup_subsys_state *css);
+	void (*drain_local_stock)(struct work_struct *dummy);
 	struct mem_cgroup **root_memcg;
 } zcpool_fn;
 
+/* Functions called through zcpool_fn; optional ones may stay NULL. */
 static const struct {
 	const char *name;
 	void **addr;
+	bool optional;
 } zcpool_syms[] = {
 	{ "__memcg_kmem_charge_page", (void **)&zcpool_fn.kmem_charge_page },
 	{ "__memcg_kmem_uncharge_page", (void **)&zcpool_fn.kmem_uncharge_page },
 	{ "mem_cgroup_charge_skmem", (void **)&zcpool_fn.charge_skmem },
 	{ "mem_cgroup_uncharge_skmem", (void **)&zcpool_fn.uncharge_skmem },
 	{ "__mod_memcg_state", (void **)&zcpool_fn.mod_memcg_state },
+	{ "cgroup_rstat_flush", (void **)&zcpool_fn.rstat_flush, true },
+	{ "css_rstat_flush", (void **)&zcpool_fn.css_rstat_flush, true },
+	{ "drain_local_stock", (void **)&zcpool_fn.drain_local_stock, true },
 };
 
 /* Charges that may fail fail gracefully: one reclaim pass, no OOM kill. */
 #define ZCPOOL_GFP_TRY		(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
 
+/*
+ * The first four bytes of a function that an indirect call may reach with
+ * IBT on: ENDBR64 (f3 0f 1e fa; ENDBR32 differs in bit 24). A sealed ENDBR
+ * is the 4-byte NOP 66 0f 1f 00 (gen_endbr_poison()), which is_endbr()
+ * accepts - so is_endbr() cannot tell a callable function from a sealed
+ * one, and it is false for everything on kernels built without IBT (6.1).
+ */
+#define ZCPOOL_ENDBR64		0xfa1e0ff3U
+#define ZCPOOL_ENDBR32_BIT	0x01000000U
+#define ZCPOOL_ENDBR_SEALED	0x001f0f66U
+
+/* Why an indirect call to addr would trap with IBT on, or NULL if not. */
+static const char *zcpool_no_endbr(const void *addr)
+{
+	u32 insn;
+
+	if (copy_from_kernel_nofault(&insn, addr, sizeof(insn)))
+		return "unreadable";
+	if ((insn & ~ZCPOOL_ENDBR32_BIT) == ZCPOOL_ENDBR64)
+		return NULL;
+	return insn == ZCPOOL_ENDBR_SEALED ? "sealed ENDBR" : "no ENDBR";
+}
+
+static bool zcpool_ibt_enabled(void)
+{
+#ifdef CONFIG_X86
+	return cpu_feature_enabled(X86_FEATURE_IBT);
+#else
+	return false;
+#endif
+}
+
+/*
+ * kprobes place an entry probe after the ENDBR (or its sealed NOP) on IBT
+ * kernels: kp.addr is then 4 bytes into the function. Back up to its start.
+ */
+static unsigned long zcpool_symbol_start(unsigned long addr)
+{
+	u32 insn;
+
+	if (!copy_from_kernel_nofault(&insn, (void *)(addr - sizeof(insn)),
+				      sizeof(insn)) &&
+	    ((insn & ~ZCPOOL_ENDBR32_BIT) == ZCPOOL_ENDBR64 ||
+	     insn == ZCPOOL_ENDBR_SEALED))
+		return addr - sizeof(insn);
+	return addr;
+}
+
+/*
+ * With the check on, may addr be called through a pointer? Says why not:
+ * pr_err() for a required function (the load will fail), pr_info() for an
+ * optional one (treated as missing).
+ */
+static bool zcpool_callable(const char *name, const void *addr, bool optional)
+{
+	const char *why = zcpool_no_endbr(addr);
+
+	if (!why) {
+		pr_info("ibt_check: %s starts with ENDBR\n", name);
+		return true;
+	}
+	if (optional)
+		pr_info("ibt_check: %s has no ENDBR (%s): treated as missing\n",
+			name, why);
+	else
+		pr_err("refusing to load: %s has no ENDBR and IBT is on (%s)\n",
+		       name, why);
+	return false;
+}
+
 /**
  * zcpool_memcg_init() - resolve the unexported memcg functions
  *
- * Return: 0 if all were found, -ENOENT (after naming the missing symbol)
- * or the error of register_kprobe() otherwise.
+ * kallsyms_lookup_name() is found with a kprobe, then looks up the rest.
+ * When IBT is on, or the module parameter ibt_check forces the check, each
+ * function must start with ENDBR, kallsyms_lookup_name() first: a required
+ * one without it fails the load, an optional one is treated as missing.
+ * With IBT really on, a kallsyms_lookup_name() without ENDBR is not called
+ * at all; with the check only forced, the lookups go on so that every
+ * function is reported before the load fails.
+ *
+ * Return: 0 if all were found, -ENOENT (after naming the missing symbol),
+ * -ENOEXEC (after naming each function without ENDBR) or the error of
+ * register_kprobe() otherwise.
  */
 int zcpool_memcg_init(void)
 {
 	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
 	unsigned long (*lookup)(const char *name);
+	bool ibt_on = zcpool_ibt_enabled();
+	bool check = ibt_on || zcpool_ibt_check;
+	int ret = 0;
 	size_t i;
-	int ret;
 
-	zcpool_fn.rstat_flush = NULL;
-	zcpool_fn.css_rstat_flush = NULL;
+	for (i = 0; i < ARRAY_SIZE(zcpool_syms); i++)
+		*zcpool_syms[i].addr = NULL;
 	zcpool_fn.root_memcg = NULL;
 	ret = register_kprobe(&kp);
 	if (ret) {
@@ -97,41 +199,104 @@ int zcpool_memcg_init(void)
 		       ret);
 		return ret;
 	}
-	lookup = (void *)kp.addr;
+	lookup = (void *)zcpool_symbol_start((unsigned long)kp.addr);
 	unregister_kprobe(&kp);
 
-	for (i = 0; i < ARRAY_SIZE(zcpool_syms); i++) {
-		*zcpool_syms[i].addr = (void *)lookup(zcpool_syms[i].name);
-		if (!*zcpool_syms[i].addr) {
-			pr_err("kernel symbol %s not found, refusing to load\n",
-			       zcpool_syms[i].name);
-			return -ENOENT;
+	if (check) {
+		pr_info("ibt_check: checking ENDBR of every function called through a pointer (IBT %s)\n",
+			ibt_on ? "on" : "off, check forced by ibt_check=1");
+		if (!zcpool_callable("kallsyms_lookup_name", lookup, false)) {
+			if (ibt_on)
+				return -ENOEXEC;
+			ret = -ENOEXEC;
 		}
 	}
-	zcpool_fn.rstat_flush = (void *)lookup("cgroup_rstat_flush");
-	if (!zcpool_fn.rstat_flush)
-		zcpool_fn.css_rstat_flush = (void *)lookup("css_rstat_flush");
+
+	for (i = 0; i < ARRAY_SIZE(zcpool_syms); i++) {
+		const char *name = zcpool_syms[i].name;
+		bool optional = zcpool_syms[i].optional;
+		void *addr;
+
+		/* css_rstat_flush() only replaces cgroup_rstat_flush() (6.16). */
+		if (zcpool_syms[i].addr == (void **)&zcpool_fn.css_rstat_flush &&
+		    zcpool_fn.rstat_flush)
+			continue;
+		addr = (void *)lookup(name);
+		if (!addr && !optional) {
+			pr_err("kernel symbol %s not found, refusing to load\n",
+			       name);
+			return -ENOENT;
+		}
+		if (addr && check && !zcpool_callable(name, addr, optional)) {
+			if (!optional)
+				ret = -ENOEXEC;
+			addr = NULL;
+		}
+		*zcpool_syms[i].addr = addr;
+	}
+	if (ret)
+		return ret;
+
 	zcpool_fn.root_memcg = (void *)lookup("root_mem_cgroup");
 	if ((!zcpool_fn.rstat_flush && !zcpool_fn.css_rstat_flush) ||
 	    !zcpool_fn.root_memcg)
 		pr_warn("cgroup_rstat_flush or root_mem_cgroup not found: flush_memcg_stats is unavailable\n");
+	if (!zcpool_fn.drain_local_stock)
+		pr_info("drain_local_stock not found: flush_memcg_stats does not drain the per-cpu charge stock\n");
 	return 0;
 }
 
 /**
- * zcpool_memcg_flush_stats() - flush memcg's rstat for the whole hierarchy
+ * zcpool_memcg_can_drain_stock() - does flush_memcg_stats drain the stock?
  *
- * memory.stat shows what the last rstat flush aggregated; memcg flushes
- * about every 2 s, or on a read once enough updates are pending. This
- * flushes now, from the root, so every cgroup's memory.stat is exact.
- * Sleeps.
+ * Return: true if drain_local_stock() was found (and may be called).
+ */
+bool zcpool_memcg_can_drain_stock(void)
+{
+	return zcpool_fn.drain_local_stock;
+}
+
+static long zcpool_drain_this_cpu(void *unused)
+{
+	/* drain_local_stock() ignores its work item: it drains this CPU's. */
+	zcpool_fn.drain_local_stock(NULL);
+	return 0;
+}
+
+/*
+ * Give back the charges memcg keeps in its per-cpu stock (up to
+ * MEMCG_CHARGE_BATCH pages per CPU, charged to the page counter in advance)
+ * on every online CPU, and wait for it: memory.current is then exactly what
+ * is charged. drain_all_stock() would only schedule the work.
+ */
+static void zcpool_drain_stock(void)
+{
+	int cpu;
+
+	cpus_read_lock();
+	for_each_online_cpu(cpu)
+		work_on_cpu(cpu, zcpool_drain_this_cpu, NULL);
+	cpus_read_unlock();
+}
+
+/**
+ * zcpool_memcg_flush_stats() - make memory.current and memory.stat exact
  *
- * Return: 0, or -EOPNOTSUPP when the kernel symbols were not found.
+ * memory.current counts the per-cpu charge stock too; memory.stat shows
+ * what the last rstat flush aggregated (memcg flushes about every 2 s, or
+ * on a read once enough updates are pending). This drains the stock on
+ * every online CPU where drain_local_stock() was found, then flushes rstat
+ * from the root, so every cgroup's files are exact. Sleeps.
+ *
+ * Return: 0, or -EOPNOTSUPP when the rstat symbols were not found (the
+ * stock is drained anyway).
  */
 int zcpool_memcg_flush_stats(void)
 {
 	struct mem_cgroup *root;
 
+	if (zcpool_fn.drain_local_stock)
+		zcpool_drain_stock();
 	if (!zcpool_fn.root_memcg)
 		return -EOPNOTSUPP;
 	root = READ_ONCE(*zcpool_fn.root_memcg);
@@ -227,11 +392,51 @@ static void zcpool_mod_sock_stat(struct mem_cgroup *memcg, int val)
 	local_irq_restore(flags);
 }
 
-static void zcpool_tag(struct zcpool_page *d, struct mem_cgroup *memcg)
+/**
+ * zcpool_memcg_raw_charge() - v1's charge of a whole batch, before insert
+ * @memcg: the receiving task's memcg, NULL for none
+ * @nr: pages
+ *
+ * v1 called try_charge() (static): here mem_cgroup_charge_skmem(), with
+ * its MEMCG_SOCK stat taken back, so only the page counter moves. With
+ * GFP_KERNEL, as the patch: at memory.max this reclaims before failing,
+ * and invokes the memcg OOM killer only for @nr <= 8 (try_charge() skips it
+ * above PAGE_ALLOC_COSTLY_ORDER). Each page then gets a RAW tag
+ * (zcpool_memcg_charge_page()), and is uncharged one by one.
+ *
+ * Return: 0 (always for NULL), or -ENOMEM if the charge failed.
+ */
+int zcpool_memcg_raw_charge(struct mem_cgroup *memcg, unsigned int nr)
 {
+	if (!memcg || !nr)
+		return 0;
+	if (!zcpool_fn.charge_skmem(memcg, nr, GFP_KERNEL))
+		return -ENOMEM;
+	zcpool_mod_sock_stat(memcg, -(int)nr);
+	return 0;
+}
+
+/**
+ * zcpool_memcg_raw_uncharge() - undo zcpool_memcg_raw_charge()
+ * @memcg: memcg charged, NULL for none
+ * @nr: pages
+ */
+void zcpool_memcg_raw_uncharge(struct mem_cgroup *memcg, unsigned int nr)
+{
+	if (!memcg || !nr)
+		return;
+	zcpool_mod_sock_stat(memcg, nr);
+	zcpool_fn.uncharge_skmem(memcg, nr);
+}
+
+/* Tag a page with memcg, from memcg_data 0 only; false if it was in use. */
+static bool zcpool_tag(struct zcpool_page *d, struct mem_cgroup *memcg)
+{
+	if (cmpxchg(&d->page->memcg_data, 0, (unsigned long)memcg))
+		return false;
 	css_get(&memcg->css);
 	d->memcg = memcg;
-	WRITE_ONCE(d->page->memcg_data, (unsigned long)memcg);
+	return true;
 }
 
 static void zcpool_untag(struct zcpool_page *d)
@@ -244,17 +449,20 @@ static void zcpool_untag(struct zcpool_page *d)
 /**
  * zcpool_memcg_charge_page() - give a page its own charge, before insert
  * @d: the page; owned by the caller, not mapped anywhere
- * @kind: the charge to set up
- * @memcg: memcg for TAG, RAW and SOCK (ignored for KMEM, which charges the
- *	calling task's objcg, and for SOCK_UNMAP, which charges the tag)
+ * @kind: the charge to set up: KMEM, RAW, TAG or SOCK
+ * @memcg: memcg of the tag for RAW, TAG and SOCK (ignored for KMEM, which
+ *	charges the calling task's objcg); NULL: nothing is done
  *
- * KMEM and RAW may fail; KMEM in the root cgroup charges nothing and leaves
- * the page uncharged. TAG and SOCK only set the memcg tag: SOCK is a
- * socket charge the caller moved from the unit to the page. SOCK_UNMAP
- * force-charges MEMCG_SOCK for a page already tagged.
+ * KMEM charges the page and may fail; in the root cgroup it charges
+ * nothing and leaves the page uncharged. The others only tag the page
+ * (cmpxchg() from memcg_data 0): RAW is the page's share of a charge the
+ * caller took with zcpool_memcg_raw_charge(), SOCK a socket charge the
+ * caller moved from the unit to the page, TAG v2's tag, charged later in
+ * bulk by the caller (zcpool_memcg_sock_charge(), then charge SOCK_UNMAP).
  *
- * Return: 0 (d->charge says what was done), or -ENOMEM if the charge
- * failed and the page is left uncharged.
+ * Return: 0 (d->charge says what was done), -ENOMEM if the KMEM charge
+ * failed, -EBUSY if memcg_data was in use and the page was not tagged;
+ * the page is left uncharged on error.
  */
 int zcpool_memcg_charge_page(struct zcpool_page *d, enum zcpool_charge kind,
 			     struct mem_cgroup *memcg)
@@ -267,30 +475,17 @@ int zcpool_memcg_charge_page(struct zcpool_page *d, enum zcpool_charge kind,
 			d->charge = kind;
 		return 0;
 	case ZCPOOL_CHARGE_RAW:
-		if (!memcg)
-			return 0;
-		if (!zcpool_fn.charge_skmem(memcg, 1, ZCPOOL_GFP_TRY))
-			return -ENOMEM;
-		/* v1 charged the page counter only: take the stat back. */
-		zcpool_mod_sock_stat(memcg, -1);
-		break;
-	case ZCPOOL_CHARGE_SOCK_UNMAP:
-		if (d->charge != ZCPOOL_CHARGE_TAG)
-			return 0;
-		zcpool_memcg_sock_charge(d->memcg, 1, true);
-		d->charge = kind;
-		return 0;
 	case ZCPOOL_CHARGE_TAG:
 	case ZCPOOL_CHARGE_SOCK:
 		if (!memcg)
 			return 0;
-		break;
+		if (!zcpool_tag(d, memcg))
+			return -EBUSY;
+		d->charge = kind;
+		return 0;
 	default:
 		return 0;
 	}
-	zcpool_tag(d, memcg);
-	d->charge = kind;
-	return 0;
 }
 
 /**
@@ -307,8 +502,7 @@ void zcpool_memcg_uncharge_page(struct zcpool_page *d)
 		zcpool_fn.kmem_uncharge_page(d->page, 0);
 		break;
 	case ZCPOOL_CHARGE_RAW:
-		zcpool_mod_sock_stat(d->memcg, 1);
-		zcpool_fn.uncharge_skmem(d->memcg, 1);
+		zcpool_memcg_raw_uncharge(d->memcg, 1);
 		zcpool_untag(d);
 		break;
 	case ZCPOOL_CHARGE_SOCK_UNMAP:

@@ -57,6 +57,7 @@ static struct zcpool_page *zcpool_page_alloc(void)
 		return NULL;
 	}
 	INIT_LIST_HEAD(&d->node);
+	INIT_LIST_HEAD(&d->late);
 	return d;
 }
 
@@ -211,12 +212,25 @@ static bool zcpool_fault_orphan(struct zcpool_page *d)
 {
 	enum zcpool_fault fault = READ_ONCE(zcpool_fault);
 
-	if (fault == ZCPOOL_FAULT_OFF || d->q)
+	if ((fault != ZCPOOL_FAULT_LEAK_ORPHANS &&
+	     fault != ZCPOOL_FAULT_OOPS_ON_ORPHANS) || d->q)
 		return false;
 	BUG_ON(fault == ZCPOOL_FAULT_OOPS_ON_ORPHANS);
 	pr_info_ratelimited("fault orphan-leak: leaking page %lx\n",
 			    page_to_pfn(d->page));
 	return true;
+}
+
+/*
+ * Is the page the pool's alone again (refcount back to the pool's own
+ * reference)? An acquire load: the last holder dropped its reference with
+ * a fully ordered atomic, and what the pool does next with the page (clear
+ * memcg_data, overwrite the payload at the next FEED) are stores, which
+ * must not be seen before it - smp_rmb() would order later loads only.
+ */
+static bool zcpool_page_idle(struct zcpool_page *d)
+{
+	return atomic_read_acquire(&d->page->_refcount) == 1;
 }
 
 /**
@@ -237,12 +251,13 @@ void zcpool_pool_recycle(struct zcpool_reclaim *r)
 	mutex_lock(&zcpool_pool.scan_lock);
 	spin_lock(&zcpool_pool.lock);
 	list_for_each_entry_safe(d, tmp, &zcpool_pool.out, node) {
-		if (d->unit)
-			continue;	/* its unit is still being consumed */
+		/* Its unit is still being consumed, or its call not done. */
+		if (d->unit || d->in_call)
+			continue;
 		if (zcpool_memcg_until_unmap(d)) {
 			if (!page_mapped(d->page))
 				list_move_tail(&d->node, &unmapped);
-		} else if (page_ref_count(d->page) == 1) {
+		} else if (zcpool_page_idle(d)) {
 			list_move_tail(&d->node, &done);
 		}
 	}
@@ -259,7 +274,7 @@ void zcpool_pool_recycle(struct zcpool_reclaim *r)
 		synchronize_rcu();
 		list_for_each_entry_safe(d, tmp, &unmapped, node) {
 			/* Mapped nowhere: no new reference can appear. */
-			bool idle = page_ref_count(d->page) == 1;
+			bool idle = zcpool_page_idle(d);
 
 			if (idle)
 				zcpool_page_retire(d);
@@ -275,8 +290,6 @@ void zcpool_pool_recycle(struct zcpool_reclaim *r)
 		}
 	}
 
-	/* Order the refcount check before reusing the page. */
-	smp_rmb();
 	list_for_each_entry_safe(d, tmp, &done, node) {
 		list_del_init(&d->node);
 		if (zcpool_fault_orphan(d))

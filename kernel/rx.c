@@ -5,28 +5,20 @@
  * tcp_zerocopy_receive()) and read() (the copy fallback).
  *
  * RECEIVE maps queued pages in batches of ZCPOOL_BATCH_PAGES with
- * vm_insert_pages(). Per variant (kernel/README.md):
- *
- *   variant      before insert          after the batch        page charge dropped
- *   unaccounted  -                      -                      -
- *   v1           raw charge + tag       -                      last unmap
- *   v2           tag                    release sock, then     last unmap
- *                                       NOFAIL MEMCG_SOCK
- *   pool-free    kmem charge            -                      recycling
- *   batch        kmem charge            release sock           recycling
- *   steal        move sock charge       -                      recycling
- *                to the page + tag
- *
- * Whatever is left of a unit's socket charge is released when the unit is
- * fully consumed, at the end of the RECEIVE call: where TCP frees consumed
- * skbs (tcp_recv_skb() after the last batch). Pages that were charged but
- * not inserted are uncharged again and stay queued, as
+ * vm_insert_pages(), charging them per variant (batch.c). Whatever is left
+ * of a unit's socket charge is released when the unit is fully consumed,
+ * at the end of the RECEIVE call: where TCP frees consumed skbs
+ * (tcp_recv_skb() after the last batch). Then comes the pause point
+ * RELEASED, then v2's late charge. Pages that were charged but not
+ * inserted are uncharged again and stay queued, as
  * tcp_zerocopy_vm_insert_batch() unrolls a partial insert.
  *
  * Differences from tcp_zerocopy_receive(): a batch may span units (the
- * per-page state allows unrolling across them); a busy PTE is not zapped
- * (zap_page_range_single() is not exported) but stops the call with EBUSY;
- * the skip hint is the rest of the unit at the head of the queue.
+ * per-page state allows unrolling across them); nothing is zapped: TCP
+ * zaps the range before inserting (or, with
+ * TCP_RECEIVE_ZEROCOPY_FLAG_TLB_CLEAN_HINT, zaps and retries a busy PTE),
+ * RECEIVE stops with EBUSY on a busy PTE instead; the skip hint is the
+ * rest of the unit at the head of the queue.
  */
 #include "zcpool.h"
 
@@ -37,19 +29,6 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-/* One RECEIVE call. */
-struct zcpool_rx {
-	struct zcpool_queue *q;
-	struct vm_area_struct *vma;
-	struct mem_cgroup *rx_memcg;	/* receiving task's, for v1 and v2 */
-	unsigned long address;		/* where the next page goes */
-	unsigned long left;		/* pages still wanted */
-	struct list_head consumed;	/* fully consumed units */
-	unsigned int nr;		/* pages in the batch */
-	struct zcpool_page *batch[ZCPOOL_BATCH_PAGES];
-	struct page *pages[ZCPOOL_BATCH_PAGES];
-};
-
 /**
  * zcpool_rx_queue_init() - set up the receive side of a new queue
  * @q: the queue
@@ -58,6 +37,7 @@ void zcpool_rx_queue_init(struct zcpool_queue *q)
 {
 	mutex_init(&q->lock);
 	INIT_LIST_HEAD(&q->units);
+	zcpool_pause_init(q);
 }
 
 static void zcpool_fill(struct zcpool_page *d, u64 qid, u64 pattern)
@@ -213,233 +193,13 @@ err_unlock:
 	return ret;
 }
 
-/* Take the pages of a batch out of the counters, or put them back. */
-static void zcpool_batch_acct(struct zcpool_rx *rx, unsigned int from,
-			      unsigned int to, bool add)
-{
-	unsigned int i;
-
-	spin_lock(&zcpool_pool.lock);
-	for (i = from; i < to; i++) {
-		if (add)
-			zcpool_stats_page_add(rx->batch[i]);
-		else
-			zcpool_stats_page_del(rx->batch[i]);
-	}
-	spin_unlock(&zcpool_pool.lock);
-}
-
-/* Collect the next batch from the head of the queue, at most rx->left. */
-static void zcpool_batch_collect(struct zcpool_rx *rx)
-{
-	struct zcpool_unit *u;
-	unsigned int i;
-
-	rx->nr = 0;
-	list_for_each_entry(u, &rx->q->units, node) {
-		for (i = u->head; i < u->nr; i++) {
-			if (rx->nr == ZCPOOL_BATCH_PAGES || rx->nr == rx->left)
-				return;
-			rx->batch[rx->nr] = u->pages[i];
-			rx->pages[rx->nr] = u->pages[i]->page;
-			rx->nr++;
-		}
-	}
-}
-
-/* Move a page's socket coverage from its unit to the page (steal). */
-static void zcpool_steal(struct zcpool_rx *rx, struct zcpool_page *d)
-{
-	if (!d->sock)
-		return;
-	d->sock = false;
-	d->unit->sock_pages--;
-	zcpool_memcg_charge_page(d, ZCPOOL_CHARGE_SOCK, rx->q->memcg);
-}
-
-/* Undo zcpool_steal() for a page that was not inserted. */
-static void zcpool_unsteal(struct zcpool_page *d)
-{
-	/* Only the tag goes: the charge returns to the unit. */
-	d->charge = ZCPOOL_CHARGE_TAG;
-	zcpool_memcg_uncharge_page(d);
-	d->sock = true;
-	d->unit->sock_pages++;
-}
-
-/*
- * Charge the batch before insert, as the variant says. Returns how many
- * pages from the head of the batch may be inserted: fewer than rx->nr if
- * a charge failed.
- */
-static unsigned int zcpool_batch_charge(struct zcpool_rx *rx)
-{
-	unsigned int i;
-	int ret = 0;
-
-	for (i = 0; i < rx->nr && !ret; i++) {
-		struct zcpool_page *d = rx->batch[i];
-
-		switch (rx->q->variant) {
-		case ZCPOOL_VARIANT_V1:
-			ret = zcpool_memcg_charge_page(d, ZCPOOL_CHARGE_RAW,
-						       rx->rx_memcg);
-			break;
-		case ZCPOOL_VARIANT_V2:
-			zcpool_memcg_charge_page(d, ZCPOOL_CHARGE_TAG,
-						 rx->rx_memcg);
-			break;
-		case ZCPOOL_VARIANT_POOL_FREE:
-		case ZCPOOL_VARIANT_BATCH:
-			ret = zcpool_memcg_charge_page(d, ZCPOOL_CHARGE_KMEM,
-						       NULL);
-			break;
-		case ZCPOOL_VARIANT_STEAL:
-			zcpool_steal(rx, d);
-			break;
-		default:
-			break;
-		}
-	}
-	return ret ? i - 1 : i;
-}
-
-/* Undo zcpool_batch_charge() for pages from..to-1, which were not inserted. */
-static void zcpool_batch_uncharge(struct zcpool_rx *rx, unsigned int from,
-				  unsigned int to)
-{
-	unsigned int i;
-
-	for (i = from; i < to; i++) {
-		struct zcpool_page *d = rx->batch[i];
-
-		if (rx->q->variant == ZCPOOL_VARIANT_STEAL &&
-		    d->charge == ZCPOOL_CHARGE_SOCK)
-			zcpool_unsteal(d);
-		else
-			zcpool_memcg_uncharge_page(d);
-	}
-}
-
-/* After the batch: release the socket charge of the first n pages. */
-static void zcpool_batch_release_sock(struct zcpool_rx *rx, unsigned int n)
-{
-	unsigned int i, nr_sock = 0;
-
-	for (i = 0; i < n; i++) {
-		struct zcpool_page *d = rx->batch[i];
-
-		if (d->sock) {
-			d->sock = false;
-			d->unit->sock_pages--;
-			nr_sock++;
-		}
-	}
-	zcpool_memcg_sock_uncharge(rx->q->memcg, nr_sock);
-}
-
-/*
- * The first n pages of the batch are mapped: out of the queue, onto the
- * pool's out list (their unit keeps them from being recycled until it is
- * released). They are out of the counters, and are counted again here.
- */
-static void zcpool_batch_consume(struct zcpool_rx *rx, unsigned int n)
-{
-	struct zcpool_queue *q = rx->q;
-	unsigned int i;
-
-	spin_lock(&zcpool_pool.lock);
-	for (i = 0; i < n; i++) {
-		struct zcpool_page *d = rx->batch[i];
-
-		d->state = ZCPOOL_PAGE_OUT;
-		list_add_tail(&d->node, &zcpool_pool.out);
-		zcpool_stats_page_add(d);
-	}
-	q->acct.received += n;
-	zcpool_pool.acct.received += n;
-	spin_unlock(&zcpool_pool.lock);
-
-	for (i = 0; i < n; i++) {
-		struct zcpool_unit *u = rx->batch[i]->unit;
-
-		q->queued_pages--;
-		if (++u->head == u->nr)
-			list_move_tail(&u->node, &rx->consumed);
-	}
-	rx->address += (unsigned long)n << PAGE_SHIFT;
-	rx->left -= n;
-}
-
-/* After the insert of n pages, per variant; the pages are counted. */
-static void zcpool_batch_post(struct zcpool_rx *rx, unsigned int n)
-{
-	unsigned int i;
-
-	switch (rx->q->variant) {
-	case ZCPOOL_VARIANT_V2:
-		/*
-		 * The socket charge goes first, the page charge comes late:
-		 * the counters see the batch under-charged in between.
-		 */
-		zcpool_batch_acct(rx, 0, n, false);
-		zcpool_batch_release_sock(rx, n);
-		zcpool_batch_acct(rx, 0, n, true);
-
-		zcpool_batch_acct(rx, 0, n, false);
-		for (i = 0; i < n; i++)
-			zcpool_memcg_charge_page(rx->batch[i],
-						 ZCPOOL_CHARGE_SOCK_UNMAP, NULL);
-		zcpool_batch_acct(rx, 0, n, true);
-		break;
-	case ZCPOOL_VARIANT_BATCH:
-		/* At most one batch is ever charged twice. */
-		zcpool_batch_acct(rx, 0, n, false);
-		zcpool_batch_release_sock(rx, n);
-		zcpool_batch_acct(rx, 0, n, true);
-		break;
-	default:
-		break;
-	}
-}
-
-/*
- * Charge, insert and account one batch, unrolling what was not inserted as
- * tcp_zerocopy_vm_insert_batch() does. Returns 0 or the reason to stop
- * (-ENOMEM: a charge failed, or the error of vm_insert_pages()).
- */
-static int zcpool_batch_map(struct zcpool_rx *rx)
-{
-	unsigned int nr, inserted;
-	unsigned long remaining;
-	int err = 0;
-
-	zcpool_batch_acct(rx, 0, rx->nr, false);
-	nr = zcpool_batch_charge(rx);
-	if (nr < rx->nr)
-		err = -ENOMEM;
-
-	remaining = nr;
-	if (nr) {
-		/* Even on error, some pages may be in: remaining says. */
-		int ret = vm_insert_pages(rx->vma, rx->address, rx->pages,
-					  &remaining);
-
-		if (ret && !err)
-			err = ret;
-	}
-	inserted = nr - remaining;
-	zcpool_batch_uncharge(rx, inserted, nr);
-	zcpool_batch_acct(rx, inserted, rx->nr, true);
-
-	zcpool_batch_consume(rx, inserted);
-	zcpool_batch_post(rx, inserted);
-	return err;
-}
-
 static int zcpool_receive_check(struct zcpool_receive *r)
 {
-	if (r->flags || !r->length || r->length > ZCPOOL_MAX_IO_BYTES ||
+	bool at_batch = r->flags & ZCPOOL_RECEIVE_PAUSE_INSERTED;
+
+	if (r->flags & ~ZCPOOL_RECEIVE_FLAGS || at_batch != !!r->pause_batch)
+		return -EINVAL;
+	if (!r->length || r->length > ZCPOOL_MAX_IO_BYTES ||
 	    r->length & ~PAGE_MASK || r->address & ~PAGE_MASK ||
 	    r->address + r->length < r->address ||
 	    r->address + r->length > TASK_SIZE)
@@ -459,14 +219,39 @@ static struct vm_area_struct *zcpool_receive_vma(struct zcpool_queue *q,
 	return vma;
 }
 
+/* Why the call stopped early, and what to read() before the next one. */
+static void zcpool_receive_stopped(struct zcpool_queue *q,
+				   struct zcpool_receive *r, int err)
+{
+	struct zcpool_unit *u;
+
+	r->stop_errno = -err;
+	if (err == -ENOMEM) {
+		spin_lock(&zcpool_pool.lock);
+		q->acct.charge_failures++;
+		zcpool_pool.acct.charge_failures++;
+		spin_unlock(&zcpool_pool.lock);
+	}
+	if (!list_empty(&q->units)) {
+		u = list_first_entry(&q->units, struct zcpool_unit, node);
+		r->skip_hint = (u64)(u->nr - u->head) << PAGE_SHIFT;
+	}
+}
+
 /**
  * zcpool_rx_receive() - RECEIVE: map queued pages into a zcpool mapping
  * @q: the queue
  * @r: the request; mapped, first_seq, skip_hint and stop_errno are filled in
  *
+ * Stops at the pause points r->flags asks for (pause.c).
+ *
  * Return: 0 (possibly with nothing mapped: see r->stop_errno), -EINVAL for
  * a bad request or an address range outside a mapping of @q, -EINTR if
- * interrupted while waiting for the mmap lock.
+ * interrupted while waiting for the mmap lock, -ENOMEM when v1's charge of
+ * the first batch failed: as getsockopt(TCP_ZEROCOPY_RECEIVE) with the
+ * patch, the call fails when it mapped nothing (the pages stay queued; a
+ * call that mapped earlier batches returns 0 with stop_errno ENOMEM, as
+ * tcp_zerocopy_receive() turns an error after some progress into 0).
  */
 int zcpool_rx_receive(struct zcpool_queue *q, struct zcpool_receive *r)
 {
@@ -485,6 +270,7 @@ int zcpool_rx_receive(struct zcpool_queue *q, struct zcpool_receive *r)
 	rx->address = r->address;
 	rx->left = r->length >> PAGE_SHIFT;
 	INIT_LIST_HEAD(&rx->consumed);
+	INIT_LIST_HEAD(&rx->late);
 
 	mutex_lock(&q->lock);
 	if (mmap_read_lock_killable(mm)) {
@@ -511,27 +297,20 @@ int zcpool_rx_receive(struct zcpool_queue *q, struct zcpool_receive *r)
 		zcpool_batch_collect(rx);
 		if (!rx->nr)
 			break;
-		err = zcpool_batch_map(rx);
+		err = zcpool_batch_map(rx, r);
 	}
-	r->mapped = r->length - ((u64)rx->left << PAGE_SHIFT);
-	if (err) {
-		r->stop_errno = -err;
-		if (err == -ENOMEM) {
-			spin_lock(&zcpool_pool.lock);
-			q->acct.charge_failures++;
-			zcpool_pool.acct.charge_failures++;
-			spin_unlock(&zcpool_pool.lock);
-		}
-		if (!list_empty(&q->units)) {
-			u = list_first_entry(&q->units, struct zcpool_unit,
-					     node);
-			r->skip_hint = (u64)(u->nr - u->head) << PAGE_SHIFT;
-		}
-	}
+	r->mapped = (u64)rx->mapped << PAGE_SHIFT;
+	if (err)
+		zcpool_receive_stopped(q, r, err);
+	if (err == -ENOMEM && q->variant == ZCPOOL_VARIANT_V1 && !rx->mapped)
+		ret = -ENOMEM;
 
 	/* Consumed units go now, as TCP frees its skbs after the batches. */
 	list_for_each_entry_safe(u, tmp, &rx->consumed, node)
 		zcpool_unit_release(q, u);
+	if (r->flags & ZCPOOL_RECEIVE_PAUSE_RELEASED)
+		zcpool_pause_stop(rx, ZCPOOL_PAUSE_RELEASED);
+	zcpool_batch_late_charge(rx);
 	zcpool_memcg_put(rx->rx_memcg);
 err_unlock_mm:
 	mmap_read_unlock(mm);

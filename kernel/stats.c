@@ -17,7 +17,9 @@
  *                   A page the pool has back (mapped nowhere, no other
  *                   reference) is nobody's, and not counted while its
  *                   charge is dropped at recycling.
- * The peaks are the largest values seen at those moments.
+ * The peaks are the largest values seen at those moments. With the fault
+ * counters-lie injected, every report (STATS, PAUSE_WAIT, debugfs) shows
+ * the double- and under-charge counters as 0; they are still kept.
  */
 #include "zcpool.h"
 
@@ -77,14 +79,17 @@ void zcpool_stats_page_add(struct zcpool_page *d)
 static void zcpool_counters_fill(struct zcpool_counters *c,
 				 const struct zcpool_acct *a)
 {
+	/* The injected fault counters-lie: the charges are what they are. */
+	bool lie = READ_ONCE(zcpool_fault) == ZCPOOL_FAULT_LYING_COUNTERS;
+
 	c->queued = a->queued;
 	c->out = a->out;
 	c->sock = a->sock;
 	c->charged = a->charged;
-	c->double_now = a->dbl;
-	c->double_peak = a->dbl_peak;
-	c->under_now = a->under;
-	c->under_peak = a->under_peak;
+	c->double_now = lie ? 0 : a->dbl;
+	c->double_peak = lie ? 0 : a->dbl_peak;
+	c->under_now = lie ? 0 : a->under;
+	c->under_peak = lie ? 0 : a->under_peak;
 	c->fed = a->fed;
 	c->received = a->received;
 	c->copied = a->copied;
@@ -93,7 +98,8 @@ static void zcpool_counters_fill(struct zcpool_counters *c,
 }
 
 /**
- * zcpool_stats_fill() - the STATS of a queue and of the pool
+ * zcpool_stats_fill() - the STATS of a queue and of the pool, as reported
+ *	(with counters-lie, the double and under counters read 0)
  * @q: the queue, or NULL for the pool only
  * @st: filled in
  */
@@ -147,6 +153,7 @@ static int zcpool_stats_show(struct seq_file *m, void *v)
 		   c->fed, c->received, c->copied);
 	seq_printf(m, "charge_failures %llu\nrecycles %llu\n",
 		   c->charge_failures, c->recycles);
+	seq_printf(m, "stock_drain %d\n", zcpool_memcg_can_drain_stock());
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(zcpool_stats);
@@ -168,11 +175,12 @@ static const struct file_operations zcpool_flush_fops = {
 /**
  * zcpool_stats_init() - create the debugfs view
  *
- * zcpool/stats shows the pool's counters; writing anything to
- * zcpool/flush_memcg_stats flushes memcg's rstat (see
- * zcpool_memcg_flush_stats()), so the guest samples exact memory.stat
- * values without waiting for the periodic flush. debugfs is optional:
- * failing to create it is not an error.
+ * zcpool/stats shows the pool's counters and "stock_drain 0|1"; writing
+ * anything to zcpool/flush_memcg_stats drains memcg's per-cpu charge stock
+ * (where stock_drain is 1) and flushes memcg's rstat (see
+ * zcpool_memcg_flush_stats()), so the guest samples exact memory.current
+ * and memory.stat values without waiting for the periodic flush. debugfs
+ * is optional: failing to create it is not an error.
  *
  * Return: 0.
  */

@@ -6,10 +6,13 @@
  * "zcpool: " prefix of pr_*() messages.
  *
  * Areas and their files:
- *   main.c   module entry points and parameters (variant, pool_pages, fault)
+ *   main.c   module entry points and parameters (variant, pool_pages,
+ *            recycle_ms, fault, ibt_check)
  *   dev.c    /dev/zcpool: queues (open files), mmap, ioctl dispatch
  *   pool.c   the page pool: free list, pages out, recycling
- *   rx.c     FEED, RECEIVE and read(): units, batches, per-variant charging
+ *   rx.c     FEED, RECEIVE and read(): units, the RECEIVE call
+ *   batch.c  one batch of RECEIVE: per-variant charging, insert, unroll
+ *   pause.c  pause points of RECEIVE: PAUSE_WAIT and RESUME
  *   memcg.c  unexported memcg functions and the charge primitives
  *   stats.c  page counters, STATS, debugfs
  *
@@ -17,6 +20,9 @@
  * zcpool_queue.lock (one FEED/RECEIVE/read at a time per queue), the
  * caller's mmap_lock, zcpool_pool.scan_lock (one recycle pass at a time),
  * zcpool_pool.lock (spinlock: pool lists, page states, counters).
+ * zcpool_queue.pause.lock (spinlock: the pause state) nests inside none of
+ * them and takes none: PAUSE_WAIT and RESUME take only it, so they work
+ * while a stopped RECEIVE holds the queue's lock and the mmap lock.
  */
 #ifndef _ZCPOOL_H
 #define _ZCPOOL_H
@@ -27,6 +33,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 
 #include "uapi/zcpool.h"
@@ -80,6 +87,8 @@ struct zcpool_page {
 	u8 charge;			/* enum zcpool_charge */
 	bool sock;			/* its unit holds socket charge for it */
 	bool accountable;		/* its queue has a memcg: count under-charge */
+	bool in_call;			/* on a RECEIVE's late list: not recycled */
+	struct list_head late;		/* zcpool_rx.late (v2's late charge) */
 };
 
 /* An skb-like unit of FEED: pages consumed in order, charged as one. */
@@ -89,6 +98,20 @@ struct zcpool_unit {
 	unsigned int head;		/* pages consumed */
 	unsigned int sock_pages;	/* pages the socket charge still covers */
 	struct zcpool_page *pages[];
+};
+
+/*
+ * Where a RECEIVE of a queue is stopped (uapi zcpool_pause_point), under
+ * its own lock: a stopped RECEIVE holds the queue's lock.
+ */
+struct zcpool_pause_state {
+	spinlock_t lock;
+	wait_queue_head_t wait;		/* PAUSE_WAIT and the stopped RECEIVE */
+	u8 point;			/* enum zcpool_pause_point, NONE: running */
+	bool resumed;			/* RESUME seen for this stop */
+	u64 batches;			/* of the stopped call so far */
+	u64 mapped;			/* pages, of the stopped call so far */
+	struct zcpool_counters queue;	/* the queue's counters at the stop */
 };
 
 /* A receive queue: one open file of /dev/zcpool. */
@@ -101,6 +124,7 @@ struct zcpool_queue {
 	unsigned long queued_pages;
 	u64 next_seq;
 	struct zcpool_acct acct;	/* under zcpool_pool.lock */
+	struct zcpool_pause_state pause;
 };
 
 /* The page pool, one for the device. */
@@ -121,11 +145,30 @@ enum zcpool_fault {
 	ZCPOOL_FAULT_OFF,
 	ZCPOOL_FAULT_LEAK_ORPHANS,
 	ZCPOOL_FAULT_OOPS_ON_ORPHANS,
+	ZCPOOL_FAULT_LYING_COUNTERS,
+};
+
+/* One RECEIVE call (rx.c drives it, batch.c maps its batches). */
+struct zcpool_rx {
+	struct zcpool_queue *q;
+	struct vm_area_struct *vma;
+	struct mem_cgroup *rx_memcg;	/* receiving task's, for v1 and v2 */
+	unsigned long address;		/* where the next page goes */
+	unsigned long left;		/* pages still wanted */
+	unsigned long mapped;		/* pages mapped so far */
+	unsigned long batches;		/* batches inserted so far */
+	struct list_head consumed;	/* fully consumed units */
+	struct list_head late;		/* pages waiting for v2's late charge */
+	unsigned long nr_late;		/* v2: pages tagged and inserted */
+	unsigned int nr;		/* pages in the batch */
+	struct zcpool_page *batch[ZCPOOL_BATCH_PAGES];
+	struct page *pages[ZCPOOL_BATCH_PAGES];
 };
 
 extern struct zcpool_pool zcpool_pool;
 extern unsigned int zcpool_recycle_ms;
 extern enum zcpool_fault zcpool_fault;
+extern bool zcpool_ibt_check;
 
 /* main.c */
 const char *zcpool_variant_name(enum zcpool_variant v);
@@ -155,15 +198,29 @@ int zcpool_rx_receive(struct zcpool_queue *q, struct zcpool_receive *r);
 ssize_t zcpool_rx_read(struct zcpool_queue *q, char __user *buf,
 		       size_t count);
 
+/* batch.c */
+void zcpool_batch_collect(struct zcpool_rx *rx);
+int zcpool_batch_map(struct zcpool_rx *rx, struct zcpool_receive *r);
+void zcpool_batch_late_charge(struct zcpool_rx *rx);
+
+/* pause.c */
+void zcpool_pause_init(struct zcpool_queue *q);
+void zcpool_pause_stop(struct zcpool_rx *rx, enum zcpool_pause_point point);
+int zcpool_pause_wait(struct zcpool_queue *q, struct zcpool_pause *p);
+int zcpool_pause_resume(struct zcpool_queue *q);
+
 /* memcg.c */
 int zcpool_memcg_init(void);
 int zcpool_memcg_flush_stats(void);
+bool zcpool_memcg_can_drain_stock(void);
 struct mem_cgroup *zcpool_memcg_get_current(void);
 void zcpool_memcg_put(struct mem_cgroup *memcg);
 u64 zcpool_memcg_id(struct mem_cgroup *memcg);
 bool zcpool_memcg_sock_charge(struct mem_cgroup *memcg, unsigned int nr,
 			      bool nofail);
 void zcpool_memcg_sock_uncharge(struct mem_cgroup *memcg, unsigned int nr);
+int zcpool_memcg_raw_charge(struct mem_cgroup *memcg, unsigned int nr);
+void zcpool_memcg_raw_uncharge(struct mem_cgroup *memcg, unsigned int nr);
 int zcpool_memcg_charge_page(struct zcpool_page *d, enum zcpool_charge kind,
 			     struct mem_cgroup *memcg);
 void zcpool_memcg_uncharge_page(struct zcpool_page *d);

@@ -75,16 +75,25 @@ struct zcpool_feed {
 	__u64 queued_bytes;	/* (out) bytes queued in the queue after the call */
 };
 
+/* zcpool_receive.flags: stop the call at a point, until ZCPOOL_IOC_RESUME. */
+#define ZCPOOL_RECEIVE_PAUSE_INSERTED	(1ULL << 0)	/* after inserting batch pause_batch, before what the design does after a batch */
+#define ZCPOOL_RECEIVE_PAUSE_RELEASED	(1ULL << 1)	/* once the call's consumed units are released, before a late charge */
+#define ZCPOOL_RECEIVE_FLAGS		(ZCPOOL_RECEIVE_PAUSE_INSERTED | ZCPOOL_RECEIVE_PAUSE_RELEASED)
+
 /*
  * RECEIVE: map up to length bytes of queued pages at address, which must lie
  * in a zcpool mapping of this queue in the caller's mm. Stops early when a
  * charge fails or a page cannot be inserted; the pages not mapped stay
  * queued and skip_hint says how many bytes to read() before mapping again.
+ * Variant v1 as posted: when the charge of a batch fails and the call has
+ * mapped nothing, the ioctl fails with ENOMEM (nothing is copied back, the
+ * pages stay queued), as getsockopt(TCP_ZEROCOPY_RECEIVE) did.
  */
 struct zcpool_receive {
 	__u64 address;		/* (in) page aligned */
 	__u64 length;		/* (in) > 0, multiple of the page size */
-	__u64 flags;		/* (in) must be 0 */
+	__u64 flags;		/* (in) 0 or ZCPOOL_RECEIVE_PAUSE_*; other bits: EINVAL */
+	__u64 pause_batch;	/* (in) with PAUSE_INSERTED: the batch of this call (1-based) to stop after; 0 with it: EINVAL; must be 0 without it */
 	__u64 mapped;		/* (out) bytes mapped, from address on */
 	__u64 first_seq;	/* (out) sequence number of the first page mapped */
 	__u64 skip_hint;	/* (out) bytes to read() before the next RECEIVE */
@@ -109,6 +118,38 @@ struct zcpool_counters {
 	__u64 recycles;		/* (out) pages back to the pool free list */
 };
 
+/* Where a paused RECEIVE stands (zcpool_pause.point). */
+enum zcpool_pause_point {
+	ZCPOOL_PAUSE_NONE = 0,
+	ZCPOOL_PAUSE_INSERTED = 1,
+	ZCPOOL_PAUSE_RELEASED = 2,
+};
+
+/* PAUSE_WAIT: wait until a RECEIVE of this queue stops at a pause point. */
+struct zcpool_pause {
+	__u64 timeout_ms;	/* (in) 1..60000 */
+	__u64 point;		/* (out) enum zcpool_pause_point */
+	__u64 batches;		/* (out) batches this call has inserted so far */
+	__u64 mapped;		/* (out) pages this call has mapped so far */
+	struct zcpool_counters queue;	/* (out) the queue's counters at the stop */
+};
+
+/*
+ * A stopped RECEIVE goes on by itself after this long (then reported by a
+ * rate-limited kernel warning; no counter of struct zcpool_counters).
+ *
+ * PAUSE_WAIT returns 0 with the fields, -ETIMEDOUT when no RECEIVE of the
+ * queue stopped within timeout_ms, -EINTR on a signal, -EINVAL for a bad
+ * timeout. RESUME returns 0, or -EINVAL when no RECEIVE of the queue is
+ * stopped. Neither takes the queue's lock nor the mmap lock, which the
+ * stopped RECEIVE holds: other threads of the process may read cgroup
+ * files, write debugfs and call PAUSE_WAIT/RESUME on the same file.
+ * A RECEIVE with both flags stops twice (INSERTED after batch pause_batch,
+ * then RELEASED); one that maps fewer batches than pause_batch does not
+ * stop at INSERTED.
+ */
+#define ZCPOOL_PAUSE_MAX_MS	30000
+
 /* STATS: this queue, and the pool as a whole (all queues). */
 struct zcpool_stats {
 	__u64 queue_id;		/* (out) */
@@ -132,6 +173,9 @@ struct zcpool_reclaim {
  * debugfs, under its mount point: the pool's counters (read), and a file
  * whose write flushes memcg's rstat from the root, so every cgroup's
  * memory.stat is exact at once (EOPNOTSUPP if the kernel lacks the symbols).
+ * Where the kernel allows it (line "stock_drain 1" in zcpool/stats), the
+ * write first drains memcg's per-cpu charge stock on every online CPU, so
+ * memory.current is exact too.
  */
 #define ZCPOOL_DEBUGFS_STATS	"zcpool/stats"
 #define ZCPOOL_DEBUGFS_FLUSH	"zcpool/flush_memcg_stats"
@@ -145,16 +189,22 @@ struct zcpool_reclaim {
  *                stays out, and charged, for ever.
  *   orphan-oops  the same page hits BUG() instead: the kernel oopses (and
  *                panics, as zcbench boots it with oops=panic).
+ *   counters-lie the module's double- and under-charge counters (queue and
+ *                pool, now and peak, and what PAUSE_WAIT reports) read 0
+ *                whatever the charges are; every charge is unchanged.
  */
 #define ZCPOOL_FAULT_NONE		"none"
 #define ZCPOOL_FAULT_ORPHAN_LEAK	"orphan-leak"
 #define ZCPOOL_FAULT_ORPHAN_OOPS	"orphan-oops"
+#define ZCPOOL_FAULT_COUNTERS_LIE	"counters-lie"
 
 #define ZCPOOL_IOC_MAGIC	0xb7
 #define ZCPOOL_IOC_FEED		_IOWR(ZCPOOL_IOC_MAGIC, 1, struct zcpool_feed)
 #define ZCPOOL_IOC_RECEIVE	_IOWR(ZCPOOL_IOC_MAGIC, 2, struct zcpool_receive)
 #define ZCPOOL_IOC_STATS	_IOR(ZCPOOL_IOC_MAGIC, 3, struct zcpool_stats)
 #define ZCPOOL_IOC_RECLAIM	_IOR(ZCPOOL_IOC_MAGIC, 4, struct zcpool_reclaim)
+#define ZCPOOL_IOC_PAUSE_WAIT	_IOWR(ZCPOOL_IOC_MAGIC, 5, struct zcpool_pause)
+#define ZCPOOL_IOC_RESUME	_IO(ZCPOOL_IOC_MAGIC, 6)
 
 /*
  * Payload of a page, as 64-bit little-endian words: words 0-3 are a header
