@@ -12,6 +12,8 @@
  * test <variant>/reload (zcpool.ko loaded again with variant=<variant>) and
  * one subtest <variant>/<scenario> per matrix scenario. Without
  * zcbench.variants the matrix scenarios run once, with the variant loaded.
+ * Every load of zcpool in the run (the runner's, the scenarios') carries
+ * zcbench.fault, which the module loaded at boot is given first.
  * Each subtest runs in its own process so that a crash fails only that
  * scenario. Exits 0 if every test passed, 1 otherwise, 2 on bad usage or
  * parameters.
@@ -50,6 +52,7 @@ static const struct scenario scenarios[] = {
 	{ "zcpool-variants", test_zcpool_variants },
 	{ "zcpool-cost", test_zcpool_cost },
 	{ "zcpool-fuzz", test_zcpool_fuzz },
+	{ "module-ibt-check", test_module_ibt_check },
 	{ "fault-panic", test_fault_panic },
 	{ "fault-hang", test_fault_hang },
 };
@@ -61,11 +64,11 @@ static const struct scenario matrix[] = {
 	{ "double-charge", test_mx_double_charge },
 	{ "under-charge", test_mx_under_charge },
 	{ "memory-max", test_mx_memory_max },
+	{ "nofail-overshoot", test_mx_nofail_overshoot },
 	{ "cross-cgroup", test_mx_cross_cgroup },
 	{ "vmsplice-pin", test_mx_vmsplice_pin },
 	{ "fork", test_mx_fork },
 	{ "zombie", test_mx_zombie },
-	{ "isolation", test_mx_isolation },
 	{ "unload", test_mx_unload },
 };
 
@@ -241,6 +244,41 @@ static int parse_int(const char *s, int *val)
 	return 0;
 }
 
+/*
+ * Append "name=value" to the parameters every load of zcpool gets (params,
+ * len bytes), and set it in the module loaded now.
+ */
+static void module_default(char *params, size_t len, const char *name,
+			   const char *value)
+{
+	size_t used = strlen(params);
+
+	snprintf(params + used, len - used, "%s%s=%s", used ? " " : "", name,
+		 value);
+	if (zcp_param_set(name, value))
+		ktap_print_msg("zcpool %s=%s: %m", name, value);
+}
+
+/*
+ * What every load of zcpool in this run carries, whoever loads it, and the
+ * module loaded now too: pool_pages, where the scenarios hold more than
+ * the module's default out of the pool (up to twice the receive size:
+ * cross-cgroup, vmsplice-pin), and the fault of zcbench.fault.
+ */
+static void module_defaults(size_t size)
+{
+	unsigned long pool_pages = 2 * (size / 4096) + 4096;
+	char params[128] = "", value[32];
+
+	if (pool_pages > ZCPOOL_DEFAULT_POOL_PAGES) {
+		snprintf(value, sizeof(value), "%lu", pool_pages);
+		module_default(params, sizeof(params), "pool_pages", value);
+	}
+	if (cmdline_get(ZCB_KEY_FAULT, value, sizeof(value)))
+		module_default(params, sizeof(params), "fault", value);
+	zcp_module_defaults(params);
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
@@ -257,7 +295,6 @@ int main(int argc, char **argv)
 	int results_fd = 1, module_err = -1;
 	struct zc_config cfg = { 0 };
 	long size_mib, settle_ms;
-	unsigned long pool_pages;
 	bool ok, reload = true;
 	int opt;
 
@@ -305,21 +342,7 @@ int main(int argc, char **argv)
 	}
 	cfg.size = (size_t)size_mib << 20;
 	cfg.settle_ms = settle_ms;
-	/*
-	 * Scenarios hold up to twice the receive size out of the pool (cross-cgroup,
-	 * vmsplice-pin): above the module's default, raise pool_pages for this
-	 * load and every reload.
-	 */
-	pool_pages = 2 * (cfg.size / 4096) + 4096;
-	if (pool_pages > ZCPOOL_DEFAULT_POOL_PAGES) {
-		char pages[32], param[48];
-
-		snprintf(pages, sizeof(pages), "%lu", pool_pages);
-		snprintf(param, sizeof(param), "pool_pages=%s", pages);
-		zcp_module_defaults(param);
-		if (zcp_param_set("pool_pages", pages))
-			ktap_print_msg("pool_pages=%s: %m", pages);
-	}
+	module_defaults(cfg.size);
 	cfg.flush_stats = cmdline_get_long(ZCB_KEY_FLUSH_STATS, 1) != 0;
 
 	/* Matrix scenarios out of the list, in order; the others run once. */

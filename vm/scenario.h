@@ -31,6 +31,7 @@ int test_zcpool_cost(const char *name, const struct zc_config *cfg);
 /* fuzz/ */
 int test_zcpool_fuzz(const char *name, const struct zc_config *cfg);
 /* faults.c: fail on purpose (a kernel panic, a hang) for the host's tests. */
+int test_module_ibt_check(const char *name, const struct zc_config *cfg);
 int test_fault_panic(const char *name, const struct zc_config *cfg);
 int test_fault_hang(const char *name, const struct zc_config *cfg);
 
@@ -43,11 +44,11 @@ int test_mx_release(const char *name, const struct zc_config *cfg);
 int test_mx_double_charge(const char *name, const struct zc_config *cfg);
 int test_mx_under_charge(const char *name, const struct zc_config *cfg);
 int test_mx_memory_max(const char *name, const struct zc_config *cfg);
+int test_mx_nofail_overshoot(const char *name, const struct zc_config *cfg);
 int test_mx_cross_cgroup(const char *name, const struct zc_config *cfg);
 int test_mx_vmsplice_pin(const char *name, const struct zc_config *cfg);
 int test_mx_fork(const char *name, const struct zc_config *cfg);
 int test_mx_zombie(const char *name, const struct zc_config *cfg);
-int test_mx_isolation(const char *name, const struct zc_config *cfg);
 int test_mx_unload(const char *name, const struct zc_config *cfg);
 
 #endif /* ZCBENCH_SCENARIO_H */

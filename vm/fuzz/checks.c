@@ -68,16 +68,13 @@ bool pool_at_rest(const char *when, const long base[NR_POOL_KEYS])
 void reclaim_all(void)
 {
 	struct zcpool_reclaim rc;
-	int i, fd = zcp_open();
+	int i;
 
-	if (fd < 0)
-		return;
 	for (i = 0; i < 50; i++) {
-		if (zcp_reclaim(fd, &rc) || !rc.outstanding)
+		if (zcp_reclaim_any(&rc) || !rc.outstanding)
 			break;
 		settle(20);
 	}
-	close(fd);
 }
 
 /* /dev/kmsg from its end on: what the kernel says from now. -1 if unavailable. */

@@ -36,8 +36,8 @@
  * operation's generator state: zcbench.fuzz_repro=S,S,... replays exactly
  * those operations instead of the workers (zcbench fuzz --repro).
  *
- * zcbench.fuzz_fault sets the module's "fault" parameter (an injected bug,
- * to show that the checks and the minimizer catch one).
+ * zcbench.fault, which the runner gives every load of the module, injects
+ * a bug (to show that the checks and the minimizer catch one).
  *
  * This file is the scenario; its parts are in the other files of fuzz/
  * (fuzz.h): params.c, generator.c, operations.c, workers.c, checks.c,
@@ -283,7 +283,7 @@ int test_zcpool_fuzz(const char *name, const struct zc_config *cfg)
 	else if (!fp.nrepro)
 		ktap_print_msg("seed %llu, %u s per variant, %d processes x %d threads",
 			       (unsigned long long)fp.seed, fp.seconds, ZCB_FUZZ_PROCS, ZCB_FUZZ_THREADS);
-	fuzz_inject_fault(&fp);
+	fuzz_fault_check(&fp);
 	ktap_metric("seed", (long long)fp.seed);
 	ktap_metric("seconds", fp.seconds);
 	ktap_metric("page_size", ZCP_PAGE);

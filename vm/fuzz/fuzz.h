@@ -83,8 +83,11 @@ struct fuzz_params {
 /* params.c: read the zcbench.fuzz_* parameters into fp. */
 void fuzz_params_read(struct fuzz_params *fp);
 
-/* params.c: zcbench.fuzz_fault, written to the module's fault parameter. */
-void fuzz_inject_fault(struct fuzz_params *fp);
+/*
+ * params.c: zcbench.fault, which the runner gave every load of the module:
+ * say that it is injected, or mark fp broken if the module does not have it.
+ */
+void fuzz_fault_check(struct fuzz_params *fp);
 
 /* xorshift64*: small, and the same sequence for the same seed everywhere. */
 static inline uint64_t fuzz_next(struct fuzz_thread *t)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * zcpool-fuzz's parameters: the zcbench.fuzz_* keys of the kernel command
- * line (docs/guest-protocol.md).
+ * line (docs/guest-protocol.md), and the fault of zcbench.fault.
  */
 #include <errno.h>
 #include <limits.h>
@@ -118,16 +118,17 @@ void fuzz_params_read(struct fuzz_params *fp)
 		fp->broken = true;
 }
 
-void fuzz_inject_fault(struct fuzz_params *fp)
+void fuzz_fault_check(struct fuzz_params *fp)
 {
-	char fault[32];
+	char want[32], have[32] = "";
 
-	if (!cmdline_get(ZCB_KEY_FUZZ_FAULT, fault, sizeof(fault)))
+	if (!cmdline_get(ZCB_KEY_FAULT, want, sizeof(want)))
 		return;
-	if (zcp_param_set("fault", fault)) {
-		ktap_print_msg("inject fault %s: " ZCP_PARAM_DIR "/fault: %m", fault);
+	if (zcp_param_get("fault", have, sizeof(have)) || strcmp(have, want)) {
+		ktap_print_msg("fault %s: " ZCP_PARAM_DIR "/fault is \"%s\" (%m)",
+			       want, have);
 		fp->broken = true;
 	} else {
-		ktap_print_msg("fault %s injected into zcpool", fault);
+		ktap_print_msg("fault %s injected into zcpool", want);
 	}
 }

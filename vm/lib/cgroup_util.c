@@ -20,11 +20,6 @@ char *cg_name(char *buf, const char *name)
 	return buf;
 }
 
-static void cg_path(char *buf, const char *cgroup, const char *control)
-{
-	snprintf(buf, PATH_MAX, "%s/%s", cgroup, control);
-}
-
 int cg_create(const char *cgroup)
 {
 	return mkdir(cgroup, 0755);
@@ -57,56 +52,80 @@ int cg_enter(const char *cgroup, pid_t pid)
 	return cg_write(cgroup, "cgroup.procs", buf);
 }
 
-ssize_t cg_read(const char *cgroup, const char *control, char *buf,
-		size_t len)
+int cg_open(const char *cgroup, const char *control, int flags)
 {
 	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", cgroup, control) >=
+	    (int)sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return open(path, flags | O_CLOEXEC);
+}
+
+ssize_t cg_fd_read(int fd, char *buf, size_t len)
+{
 	size_t off = 0;
 	ssize_t n = 0;
-	int fd;
 
 	if (!len) {
 		errno = EINVAL;
 		return -1;
 	}
-	cg_path(path, cgroup, control);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
 	while (off < len - 1) {
-		n = read(fd, buf + off, len - 1 - off);
+		n = pread(fd, buf + off, len - 1 - off, off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			break;
 		off += n;
 	}
-	close(fd);
 	if (n < 0)
 		return -1;
 	buf[off] = '\0';
 	return off;
 }
 
-int cg_write(const char *cgroup, const char *control, const char *buf)
+ssize_t cg_read(const char *cgroup, const char *control, char *buf,
+		size_t len)
 {
-	char path[PATH_MAX];
-	size_t len = strlen(buf);
 	ssize_t n;
-	int fd;
+	int fd, err;
 
-	cg_path(path, cgroup, control);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = cg_open(cgroup, control, O_RDONLY);
 	if (fd < 0)
 		return -1;
-	n = write(fd, buf, len);
-	if (n >= 0 && (size_t)n != len) {
-		n = -1;
+	n = cg_fd_read(fd, buf, len);
+	err = errno;
+	close(fd);
+	errno = err;
+	return n;
+}
+
+int cg_fd_write(int fd, const char *buf)
+{
+	size_t len = strlen(buf);
+	ssize_t n = pwrite(fd, buf, len, 0);
+
+	if (n >= 0 && (size_t)n != len)
 		errno = EIO;
-	}
-	if (close(fd) && n >= 0)
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+int cg_write(const char *cgroup, const char *control, const char *buf)
+{
+	int fd, ret, err;
+
+	fd = cg_open(cgroup, control, O_WRONLY);
+	if (fd < 0)
 		return -1;
-	return n < 0 ? -1 : 0;
+	ret = cg_fd_write(fd, buf);
+	err = errno;
+	if (close(fd) && !ret)
+		return -1;
+	errno = err;
+	return ret;
 }
 
 static long parse_long(const char *s)
@@ -132,10 +151,19 @@ long cg_read_long(const char *cgroup, const char *control)
 	return parse_long(buf);
 }
 
+long cg_fd_read_long(int fd, const char *key)
+{
+	char buf[CG_STAT_BYTES];
+
+	if (cg_fd_read(fd, buf, sizeof(buf)) < 0)
+		return -1;
+	return key ? cg_key_long(buf, key) : parse_long(buf);
+}
+
 long cg_read_key_long(const char *cgroup, const char *control,
 		      const char *key)
 {
-	char buf[16384];
+	char buf[CG_STAT_BYTES];
 
 	if (cg_read(cgroup, control, buf, sizeof(buf)) < 0)
 		return -1;

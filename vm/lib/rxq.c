@@ -115,34 +115,86 @@ static bool headers_ok(const unsigned char *p, size_t n, uint64_t id,
 }
 
 /*
- * A RECEIVE stopped short: read() its skip hint, the rest of the unit it
- * could not map, at most left bytes. Returns the bytes copied, or -1
- * (printed) if it stopped for another reason than a failed charge.
+ * read() len bytes (at most RXQ_CHUNK) from the head of the queue, as the
+ * copy fallback does. Returns the bytes copied (fewer if fewer are
+ * queued), or -1 (printed).
  */
-static int rxq_copy(struct rxq *q, const struct zcpool_receive *r,
-		    uint64_t pattern, size_t left)
+static long rxq_read(struct rxq *q, size_t len, uint64_t pattern)
 {
 	ssize_t n;
 
-	if (r->stop_errno != ENOMEM || !r->skip_hint || r->skip_hint > left ||
-	    r->skip_hint > RXQ_CHUNK || !q->copybuf) {
+	if (!q->copybuf || len > RXQ_CHUNK) {
+		ktap_print_msg("no room to read() %zu bytes", len);
+		return -1;
+	}
+	n = read(q->fd, q->copybuf, len);
+	if (n < 0) {
+		ktap_print_msg("read() of %zu bytes: %m", len);
+		return -1;
+	}
+	if (!headers_ok(q->copybuf, n / ZCP_PAGE, q->id, q->next_seq, pattern))
+		q->bad_payload = true;
+	q->next_seq += n / ZCP_PAGE;
+	q->copied += n;
+	return n;
+}
+
+/*
+ * The RECEIVE r of len bytes mapped less, with stop_errno set: read() its
+ * skip hint, the rest of the unit it could not map. Returns the bytes
+ * copied, or -1 (printed) if it stopped for another reason than a failed
+ * charge.
+ */
+static long rxq_skip(struct rxq *q, const struct zcpool_receive *r,
+		     size_t len, uint64_t pattern)
+{
+	long n;
+
+	if (r->stop_errno != ENOMEM || !r->skip_hint ||
+	    r->skip_hint > len - r->mapped) {
 		ktap_print_msg("RECEIVE stopped: errno %llu, skip hint %llu",
 			       (unsigned long long)r->stop_errno,
 			       (unsigned long long)r->skip_hint);
 		return -1;
 	}
-	n = read(q->fd, q->copybuf, r->skip_hint);
-	if (n != (ssize_t)r->skip_hint) {
-		ktap_print_msg("read() of a %llu-byte skip hint: %zd (%m)",
+	n = rxq_read(q, r->skip_hint, pattern);
+	if (n >= 0 && n != (long)r->skip_hint) {
+		ktap_print_msg("read() of a %llu-byte skip hint: %ld",
 			       (unsigned long long)r->skip_hint, n);
 		return -1;
 	}
-	if (!headers_ok(q->copybuf, n / ZCP_PAGE, q->id,
-			r->first_seq + r->mapped / ZCP_PAGE, pattern))
-		q->bad_payload = true;
-	q->copied += n;
 	q->skip_hints++;
 	return n;
+}
+
+long rxq_receive_once(struct rxq *q, size_t len, uint64_t pattern)
+{
+	struct zcpool_receive r;
+	long n;
+
+	if (q->off + len > q->len) {
+		ktap_print_msg("mapping of %zu bytes full", q->len);
+		return -1;
+	}
+	if (zcp_receive(q->fd, q->map + q->off, len, &r)) {
+		/* A failed call of more than a batch may have mapped some. */
+		if (errno != ENOMEM || !q->copybuf || len > RXQ_BATCH) {
+			ktap_print_msg("RECEIVE %zu bytes: %m", len);
+			return -1;
+		}
+		q->receive_enomem++;
+		return rxq_read(q, min_size(len, RXQ_UNIT), pattern);
+	}
+	if (!headers_ok(q->map + q->off, r.mapped / ZCP_PAGE, q->id,
+			r.first_seq, pattern))
+		q->bad_payload = true;
+	if (r.mapped || r.stop_errno)
+		q->next_seq = r.first_seq + r.mapped / ZCP_PAGE;
+	q->off += r.mapped;
+	if (r.mapped == len || !r.stop_errno)
+		return r.mapped;
+	n = rxq_skip(q, &r, len, pattern);
+	return n < 0 ? -1 : (long)r.mapped + n;
 }
 
 /* RECEIVE left bytes of a FEED, call bytes per call; 0 or -1. */
@@ -150,29 +202,15 @@ static int rxq_receive_fed(struct rxq *q, size_t left, uint64_t pattern,
 			   size_t call, rx_hook hook, void *arg)
 {
 	while (left) {
-		size_t len = min_size(call, left);
-		struct zcpool_receive r;
-		int n;
+		long n = rxq_receive_once(q, min_size(call, left), pattern);
 
-		if (q->off + len > q->len) {
-			ktap_print_msg("mapping of %zu bytes full", q->len);
+		if (n < 0)
+			return -1;
+		if (!n) {
+			ktap_print_msg("queue empty with %zu bytes fed left", left);
 			return -1;
 		}
-		if (zcp_receive(q->fd, q->map + q->off, len, &r)) {
-			ktap_print_msg("RECEIVE %zu bytes: %m", len);
-			return -1;
-		}
-		if (!headers_ok(q->map + q->off, r.mapped / ZCP_PAGE,
-				q->id, r.first_seq, pattern))
-			q->bad_payload = true;
-		q->off += r.mapped;
-		left -= r.mapped;
-		if (r.mapped < len) {
-			n = rxq_copy(q, &r, pattern, left);
-			if (n < 0)
-				return -1;
-			left -= n;
-		}
+		left -= n;
 		if (hook)
 			hook(q, arg);
 	}
@@ -284,6 +322,7 @@ int rxq_prefault_tables(struct rxq *q)
 				       (unsigned long)(a - start));
 			return -1;
 		}
+		q->next_seq = r.first_seq + 1;
 	}
 	if (madvise(q->map, q->len, MADV_DONTNEED)) {
 		ktap_print_msg("MADV_DONTNEED: %m");

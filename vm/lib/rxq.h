@@ -18,6 +18,9 @@
 /* FEED and RECEIVE per call when a scenario only needs the pages mapped. */
 #define RXQ_CHUNK_PAGES		64
 #define RXQ_CHUNK		(RXQ_CHUNK_PAGES * ZCP_PAGE)
+/* FEED's default unit, and RECEIVE's vm_insert_pages() batch. */
+#define RXQ_UNIT		(ZCPOOL_UNIT_PAGES * ZCP_PAGE)
+#define RXQ_BATCH		(ZCPOOL_BATCH_PAGES * ZCP_PAGE)
 
 /* A receive queue with its mapping, and what was received through it. */
 struct rxq {
@@ -27,11 +30,13 @@ struct rxq {
 	unsigned char *copybuf;		/* RXQ_CHUNK bytes for read(), or NULL */
 	uint64_t id;
 	uint64_t first_seq;		/* of the first page fed */
+	uint64_t next_seq;		/* of the page at the head of the queue, as seen */
 	size_t fed;			/* bytes FEED took */
 	size_t off;			/* bytes mapped, from map on */
-	size_t copied;			/* bytes read() as skip hints said */
+	size_t copied;			/* bytes read() instead of mapped */
 	size_t dropped;			/* bytes FEED refused with ENOMEM */
 	long skip_hints;
+	long receive_enomem;		/* RECEIVEs that failed with ENOMEM */
 	bool bad_payload;		/* a page did not carry its header */
 };
 
@@ -64,13 +69,24 @@ int rxq_stats(struct rxq *q, struct zcpool_stats *st);
 int rxq_reclaim(struct rxq *q, struct zcpool_reclaim *rc);
 
 /*
+ * One RECEIVE of up to len bytes at the end of what is mapped, of what is
+ * queued. What it cannot map because a charge failed is read(): its skip
+ * hint; or, if the call failed with ENOMEM (a batch's charge refused
+ * before the insert), RXQ_UNIT bytes (at most len), counted in
+ * q->receive_enomem. Such a failure says nothing of what the call mapped
+ * before: it is an error (-1) unless len is at most RXQ_BATCH. Every
+ * page's header is checked. Returns the bytes consumed, 0 if nothing was
+ * queued, or -1 (printed).
+ */
+long rxq_receive_once(struct rxq *q, size_t len, uint64_t pattern);
+
+/*
  * FEED bytes stamped with pattern, feed bytes per call (in units of
  * ZCPOOL_UNIT_PAGES), and RECEIVE each FEED at the end of what is mapped,
- * call bytes per call; what a RECEIVE cannot map is read() as its skip hint
- * says (with a copy buffer only). Every page's header is checked. hook, if
- * set, runs after each RECEIVE. Returns 0; 1 if a FEED was refused with
- * ENOMEM (the bytes not fed are in q->dropped); -1 on any other error
- * (printed).
+ * call bytes per call, as rxq_receive_once() does (what it cannot map is
+ * read() with a copy buffer only). hook, if set, runs after each RECEIVE.
+ * Returns 0; 1 if a FEED was refused with ENOMEM (the bytes not fed are in
+ * q->dropped); -1 on any other error (printed).
  */
 int rxq_receive(struct rxq *q, size_t bytes, uint64_t pattern,
 		size_t feed, size_t call, rx_hook hook, void *arg);

@@ -39,10 +39,30 @@ int zcp_feed(int fd, size_t bytes, uint64_t pattern, struct zcpool_feed *f)
 
 int zcp_receive(int fd, void *addr, size_t len, struct zcpool_receive *r)
 {
+	return zcp_receive_paused(fd, addr, len, 0, 0, r);
+}
+
+int zcp_receive_paused(int fd, void *addr, size_t len, uint64_t flags,
+		       uint64_t pause_batch, struct zcpool_receive *r)
+{
 	memset(r, 0, sizeof(*r));
 	r->address = (uintptr_t)addr;
 	r->length = len;
+	r->flags = flags;
+	r->pause_batch = pause_batch;
 	return ioctl(fd, ZCPOOL_IOC_RECEIVE, r) ? -1 : 0;
+}
+
+int zcp_pause_wait(int fd, unsigned int timeout_ms, struct zcpool_pause *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->timeout_ms = timeout_ms;
+	return ioctl(fd, ZCPOOL_IOC_PAUSE_WAIT, p) ? -1 : 0;
+}
+
+int zcp_resume(int fd)
+{
+	return ioctl(fd, ZCPOOL_IOC_RESUME) ? -1 : 0;
 }
 
 int zcp_stats(int fd, struct zcpool_stats *st)
@@ -53,6 +73,19 @@ int zcp_stats(int fd, struct zcpool_stats *st)
 int zcp_reclaim(int fd, struct zcpool_reclaim *rc)
 {
 	return ioctl(fd, ZCPOOL_IOC_RECLAIM, rc) ? -1 : 0;
+}
+
+int zcp_reclaim_any(struct zcpool_reclaim *rc)
+{
+	int fd = zcp_open(), ret, err;
+
+	if (fd < 0)
+		return -1;
+	ret = zcp_reclaim(fd, rc);
+	err = errno;
+	close(fd);
+	errno = err;
+	return ret;
 }
 
 void *zcp_map(int fd, size_t len)

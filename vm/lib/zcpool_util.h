@@ -28,8 +28,24 @@ int zcp_feed(int fd, size_t bytes, uint64_t pattern, struct zcpool_feed *f);
 /* RECEIVE len bytes at addr; r (required) gets the results. */
 int zcp_receive(int fd, void *addr, size_t len, struct zcpool_receive *r);
 
+/*
+ * RECEIVE as zcp_receive() does, stopping at the pause points of flags
+ * (ZCPOOL_RECEIVE_PAUSE_*) until another thread's zcp_resume().
+ */
+int zcp_receive_paused(int fd, void *addr, size_t len, uint64_t flags,
+		       uint64_t pause_batch, struct zcpool_receive *r);
+
+/* PAUSE_WAIT up to timeout_ms for a RECEIVE of fd's queue to stop; p gets where. */
+int zcp_pause_wait(int fd, unsigned int timeout_ms, struct zcpool_pause *p);
+
+/* RESUME the stopped RECEIVE of fd's queue. */
+int zcp_resume(int fd);
+
 int zcp_stats(int fd, struct zcpool_stats *st);
 int zcp_reclaim(int fd, struct zcpool_reclaim *rc);
+
+/* RECLAIM through a queue opened for it alone (one pool serves every queue). */
+int zcp_reclaim_any(struct zcpool_reclaim *rc);
 
 /* mmap len bytes of fd read-only and shared; NULL (errno set) on failure. */
 void *zcp_map(int fd, size_t len);

@@ -15,10 +15,6 @@
 #include "matrix.h"
 #include "rxq.h"
 
-/* vmsplice-pin: the default pipe-max-size, and at most this many pipes */
-#define PIPE_BYTES		(1UL << 20)
-#define MAX_PIPES		64
-
 /*
  * vmsplice-pin: receive size, vmsplice the mapping into pipes, munmap,
  * RECLAIM: are pages that user space still pins after the last unmap
@@ -28,50 +24,24 @@
 int test_mx_vmsplice_pin(const char *name, const struct zc_config *cfg)
 {
 	static const char *const cases[] = { "receive", "vmsplice" };
-	int pfd[MAX_PIPES][2];
-	size_t pipe_bytes = PIPE_BYTES, npipes, i, pinned = 0;
+	struct mx_pipes pipes = { .n = 0 };
 	struct zcpool_reclaim rc;
 	struct zcpool_stats st;
 	struct mx m;
 	struct rxq q = RXQ_INIT;
+	size_t pinned;
 	bool ok;
 
-	while (cfg->size / pipe_bytes > MAX_PIPES)
-		pipe_bytes *= 2;
-	npipes = (cfg->size + pipe_bytes - 1) / pipe_bytes;
-	for (i = 0; i < MAX_PIPES; i++)
-		pfd[i][0] = pfd[i][1] = -1;
-
 	if (mx_setup(&m, name, cfg, 2, false) || mx_enter(m.cg) ||
-	    rxq_open_copy(&q, cfg->size))
-		goto out;
-	for (i = 0; i < npipes; i++) {
-		if (pipe2(pfd[i], O_CLOEXEC) ||
-		    fcntl(pfd[i][1], F_SETPIPE_SZ, (int)pipe_bytes) < 0) {
-			ktap_print_msg("pipe of %zu bytes: %m", pipe_bytes);
-			goto out;
-		}
-	}
-	if (mx_sample(&m, m.cg, "baseline", NULL) < 0)
+	    rxq_open_copy(&q, cfg->size) || mx_pipes_open(&pipes, cfg->size) ||
+	    mx_sample(&m, m.cg, "baseline", NULL) < 0)
 		goto out;
 	ok = rxq_receive_chunks(&q, cfg->size, PATTERN_A);
 	mx_case(&m, ok, cases[0]);
 	if (!ok)
 		goto out;
 
-	for (i = 0; i < npipes; i++) {
-		size_t len = q.off - i * pipe_bytes, n;
-
-		if (len > pipe_bytes)
-			len = pipe_bytes;
-		n = rxq_vmsplice(&q, i * pipe_bytes, len, pfd[i][1]);
-		if (n < len) {
-			ktap_print_msg("vmsplice into pipe %zu after %zu bytes: %m",
-				       i, n);
-			goto out;
-		}
-		pinned += n;
-	}
+	pinned = mx_pipes_fill(&pipes, &q);
 	ktap_metric("pinned", pinned);
 	rxq_unmap(&q);
 	if (rxq_reclaim(&q, &rc) || rxq_stats(&q, &st) ||
@@ -82,21 +52,12 @@ int test_mx_vmsplice_pin(const char *name, const struct zc_config *cfg)
 	ktap_metric("mod.under_now", st.queue.under_now);
 	mx_case(&m, pinned == q.off, cases[1]);
 
-	for (i = 0; i < npipes; i++) {
-		close(pfd[i][0]);
-		close(pfd[i][1]);
-		pfd[i][0] = pfd[i][1] = -1;
-	}
+	mx_pipes_close(&pipes);
 	if (rxq_reclaim(&q, &rc) || mx_sample(&m, m.cg, "released", NULL) < 0)
 		goto out;
 	ktap_metric("pool.released_outstanding", rc.outstanding);
 out:
-	for (i = 0; i < MAX_PIPES; i++) {
-		if (pfd[i][0] >= 0) {
-			close(pfd[i][0]);
-			close(pfd[i][1]);
-		}
-	}
+	mx_pipes_close(&pipes);
 	rxq_close(&q);
 	return mx_finish(&m, 2, cases);
 }
@@ -113,7 +74,6 @@ int test_mx_fork(const char *name, const struct zc_config *cfg)
 	struct mx m;
 	struct rxq q = RXQ_INIT;
 	pid_t pid = -1;
-	char c;
 	bool ok;
 
 	if (mx_setup(&m, name, cfg, 2, false) || mx_enter(m.cg) ||
@@ -126,18 +86,14 @@ int test_mx_fork(const char *name, const struct zc_config *cfg)
 	if (!ok)
 		goto out;
 
-	pid = fork();
-	if (pid < 0) {
-		ktap_print_msg("fork: %m");
-		goto out;
-	}
+	pid = mx_fork();
 	if (!pid) {
 		/* The child only holds the mapping until the pipe closes. */
 		close(sync[1]);
-		while (read(sync[0], &c, 1) < 0 && errno == EINTR)
-			;
-		_exit(0);
+		mx_hold(sync[0]);
 	}
+	if (pid < 0)
+		goto out;
 	close(sync[0]);
 	sync[0] = -1;
 	rxq_unmap(&q);

@@ -9,10 +9,11 @@
  * end. It measures and prints raw numbers as "# metric" lines; the host
  * judges them. The guest's own cases only say whether a measurement is
  * valid (the receive worked, the pipes took the pages, ...), never whether
- * the accounting is right. Every named cgroup sample waits zcbench.settle_ms
- * for memcg's periodic rstat flush; the "# sample" timeline lines of
- * double-charge and under-charge do not. The module's own counters (STATS)
- * are exact and reported as mod.<counter>, in pages.
+ * the accounting is right. Every cgroup sample waits zcbench.settle_ms and
+ * has zcpool flush memcg's rstat (and drain its per-cpu charge stock, where
+ * the module can: the metric stock_drain), unless zcbench.flush_stats=0.
+ * The module's own counters are reported as mod.<counter>, in pages: a
+ * cross-check of the cgroup's figures, never the measurement.
  *
  * The scenarios are in the files of matrix/ by what they measure; the
  * queue they receive through is lib/rxq.h's.
@@ -38,6 +39,7 @@ int mx_setup(struct mx *m, const char *name, const struct zc_config *cfg,
 	     unsigned int cases, bool two)
 {
 	char base[NAME_MAX + 1];
+	long drain;
 
 	m->cfg = cfg;
 	m->variant = cfg->variant;
@@ -46,6 +48,9 @@ int mx_setup(struct mx *m, const char *name, const struct zc_config *cfg,
 	ktap_print_plan(cases);
 	ktap_metric("page_size", ZCP_PAGE);
 	ktap_metric("nr_cpus", sysconf(_SC_NPROCESSORS_ONLN));
+	/* Whether a flush also drains memcg's per-cpu charge stock. */
+	drain = cg_read_key_long(DEBUGFS, ZCPOOL_DEBUGFS_STATS, "stock_drain");
+	ktap_metric("stock_drain", drain > 0);
 
 	snprintf(base, sizeof(base), "zc-%s-%s", m->variant, name);
 	cg_name(m->cg, base);
@@ -92,3 +97,21 @@ long mx_sample(struct mx *m, const char *cg, const char *point,
 	return s->memory_current;
 }
 
+
+pid_t mx_fork(void)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		ktap_print_msg("fork: %m");
+	return pid;
+}
+
+void mx_hold(int rd)
+{
+	char c;
+
+	while (read(rd, &c, 1) < 0 && errno == EINTR)
+		;
+	_exit(0);
+}

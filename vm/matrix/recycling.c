@@ -1,13 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The matrix: pages recycled from one cgroup's queue to another's. Who
- * pays for them (cross-cgroup), and whose payload they show (isolation).
+ * The matrix: pages recycled from one cgroup's queue to another's: who
+ * pays for them (cross-cgroup).
  */
 #define _GNU_SOURCE
-#include <endian.h>
 #include <stdbool.h>
-#include <stdint.h>
-#include <string.h>
 
 #include "ktap.h"
 #include "matrix.h"
@@ -54,65 +51,3 @@ out:
 	rxq_close(&b);
 	return mx_finish(&m, 2, cases);
 }
-
-/*
- * isolation: A receives size with PATTERN_A and releases it; B receives
- * the recycled pages with PATTERN_B and checks every word of every page.
- */
-int test_mx_isolation(const char *name, const struct zc_config *cfg)
-{
-	static const char *const cases[] = { "receive-a", "receive-b" };
-	struct rxq a = RXQ_INIT, b = RXQ_INIT;
-	struct zcpool_stats st0, st;
-	long foreign = 0, shown = 0;
-	struct mx m;
-	size_t i, pages;
-	bool ok;
-
-	if (mx_setup(&m, name, cfg, 2, true) || mx_enter(m.cg) ||
-	    rxq_open_copy(&a, cfg->size) || rxq_stats(&a, &st0))
-		goto out;
-	ok = rxq_receive_chunks(&a, cfg->size, PATTERN_A);
-	rxq_unmap(&a);
-	if (rxq_reclaim(&a, NULL))
-		ok = false;
-	rxq_close(&a);
-	mx_case(&m, ok, cases[0]);
-
-	/* B's payload is the measurement: its headers are not a guest check. */
-	if (mx_enter(m.cg_b) || rxq_open_copy(&b, cfg->size))
-		goto out;
-	ok = rxq_receive(&b, cfg->size, PATTERN_B, RXQ_CHUNK,
-			 RXQ_CHUNK, NULL, NULL) == 0 &&
-	     b.off == cfg->size;
-	if (rxq_stats(&b, &st))
-		goto out;
-	pages = b.off / ZCP_PAGE;
-	for (i = 0; i < pages; i++) {
-		const unsigned char *p = b.map + i * ZCP_PAGE;
-		long bad = zcp_page_check(p, b.id, b.first_seq + i, PATTERN_B);
-		uint64_t hdr[ZCPOOL_HDR_WORDS];
-
-		if (bad < 0)
-			continue;
-		foreign++;
-		if (shown++ < 3) {
-			memcpy(hdr, p, sizeof(hdr));
-			ktap_print_msg("page %zu: word %ld differs; header queue %llu seq %llu pattern %#llx",
-				       i, bad,
-				       (unsigned long long)le64toh(hdr[1]),
-				       (unsigned long long)le64toh(hdr[2]),
-				       (unsigned long long)le64toh(hdr[3]));
-		}
-	}
-	ktap_metric("size", cfg->size);
-	ktap_metric("pages_checked", pages);
-	ktap_metric("foreign_pages", foreign);
-	ktap_metric("mod.recycles", st.pool.recycles - st0.pool.recycles);
-	mx_case(&m, ok, cases[1]);
-out:
-	rxq_close(&a);
-	rxq_close(&b);
-	return mx_finish(&m, 2, cases);
-}
-
