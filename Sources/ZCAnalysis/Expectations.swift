@@ -55,6 +55,23 @@ public struct Expectation: Sendable, Equatable, Codable {
     public var reason: String
     /// Where it was written: "file:line".
     public var source: String
+    /// steady: the memory.stat key the design's page charge shows up in (`kernel`, `sock`,
+    /// or `none` for the page counter alone); nil: not asserted.
+    public var stat: String?
+
+    public init(variant: String, property: String, expected: Expected, tolerance: Tolerance, reason: String, source: String,
+                stat: String? = nil) {
+        self.variant = variant
+        self.property = property
+        self.expected = expected
+        self.tolerance = tolerance
+        self.reason = reason
+        self.source = source
+        self.stat = stat
+    }
+
+    /// The values `stat:` takes.
+    public static let statCategories = ["kernel", "sock", "none"]
 }
 
 /// A mistake in an expectations file, with where it is and which key.
@@ -149,11 +166,12 @@ public struct ExpectationSet: Sendable, Equatable {
     static func expectation(_ node: Node, file: String, variant: String, property: String,
                             fail: (Node?, String, String) -> ExpectationError) throws -> Expectation {
         guard let fields = node.mapping else {
-            throw fail(node, property, "an expectation is a mapping {expect, tolerance, reason}")
+            throw fail(node, property, "an expectation is a mapping {expect, tolerance, reason[, stat]}")
         }
         var expected: Expected?
         var tolerance: Tolerance?
         var reason: String?
+        var stat: String?
         for (key, value) in fields {
             let name = key.string ?? ""
             let text = value.scalar?.string
@@ -171,14 +189,20 @@ public struct ExpectationSet: Sendable, Equatable {
             case "reason":
                 guard let text, !text.isEmpty else { throw fail(value, name, "reason must be a non-empty line") }
                 reason = text
+            case "stat":
+                guard property == "steady" else { throw fail(key, name, "stat belongs to steady expectations only") }
+                guard let text, Expectation.statCategories.contains(text) else {
+                    throw fail(value, name, "stat must be one of \(Expectation.statCategories.joined(separator: ", ")), not '\(text ?? "?")'")
+                }
+                stat = text
             default:
-                throw fail(key, name, "unknown key; an expectation has expect, tolerance and reason")
+                throw fail(key, name, "unknown key; an expectation has expect, tolerance, reason and (steady) stat")
             }
         }
         guard let expected else { throw fail(node, "expect", "\(variant)/\(property) has no 'expect'") }
         guard let reason else { throw fail(node, "reason", "\(variant)/\(property) has no 'reason'") }
         return Expectation(variant: variant, property: property, expected: expected, tolerance: tolerance ?? .batch,
-                           reason: reason, source: "\(file):\(node.mark?.line ?? 0)")
+                           reason: reason, source: "\(file):\(node.mark?.line ?? 0)", stat: stat)
     }
 
     /// The (variant, property) pairs among `variants` x `properties` with no expectation.

@@ -10,7 +10,9 @@ public struct MatrixCell: Sendable, Equatable, Codable {
     public var condition: String
     public var reason: String
     public var tolerance: String
+    /// The figure that stands for the cell (the largest call of a sweep), and all of them.
     public var figure: Figure?
+    public var figures: [Figure]
     /// Every metric the guest reported for this cell: each figure traces back to these.
     public var metrics: Metrics
     public var samples: [Sample]
@@ -44,7 +46,7 @@ public struct MatrixReport: Sendable, Equatable, Codable {
         var cell = MatrixCell(variant: variant, property: property.name, expected: expectation?.expected ?? .pass,
                               outcome: .crashed, measured: "", condition: "",
                               reason: expectation?.reason ?? "no expectation for \(variant)/\(property.name) in the expectations file",
-                              tolerance: expectation?.tolerance.description ?? "", figure: nil,
+                              tolerance: expectation?.tolerance.description ?? "", figure: nil, figures: [],
                               metrics: Metrics(test?.metrics ?? [:]),
                               samples: (test.map(allDiagnostics) ?? []).compactMap(Sample.init(diagnostic:)))
         guard let expectation else {
@@ -69,11 +71,21 @@ public struct MatrixReport: Sendable, Equatable, Codable {
             cell.measured = "the guest did not report \(missing.joined(separator: ", "))"
             return cell
         }
-        let measurement = property.judge(MetricReader(metrics: cell.metrics), expectation.tolerance)
+        let measurement = property.judge(MetricReader(metrics: cell.metrics), expectation)
+        guard measurement.missing.isEmpty else {
+            cell.measured = "the guest did not report \(measurement.missing.joined(separator: ", "))"
+            return cell
+        }
         cell.outcome = .of(holds: measurement.holds, expected: expectation.expected)
         cell.measured = measurement.measured
         cell.condition = measurement.condition
-        cell.figure = measurement.figure
+        cell.figure = measurement.headline
+        cell.figures = measurement.figures
+        if let violation = measurement.violation {
+            // Whatever was expected of the design: the measurement itself is wrong.
+            cell.outcome = .fail
+            cell.measured += " - \(violation)"
+        }
         return cell
     }
 

@@ -63,6 +63,8 @@ public enum ScenarioCatalog {
         // Random operations from several processes and threads, then the baselines
         // (vm/fuzz/); `zcbench fuzz` sets its seed, length and variants.
         GuestChecksScenario(name: "zcpool-fuzz"),
+        // The module's refusal to call into functions without ENDBR (vm/ibt_check.c).
+        IBTCheckScenario(),
         // Fail on purpose (vm/faults.c): a kernel panic, a runner that never returns. They
         // test zcbench's own handling of a crashed or hung guest.
         GuestChecksScenario(name: "fault-panic"),
@@ -72,7 +74,7 @@ public enum ScenarioCatalog {
     /// What `zcbench check` runs once per kernel, besides the matrix: all but the benchmark,
     /// the fuzzer and the faults.
     public static var check: [any Scenario] {
-        all.filter { !["zcpool-cost", "zcpool-fuzz", "fault-panic", "fault-hang"].contains($0.name) }
+        all.filter { !["zcpool-cost", "zcpool-fuzz", "module-ibt-check", "fault-panic", "fault-hang"].contains($0.name) }
     }
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }

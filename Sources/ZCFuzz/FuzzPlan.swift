@@ -79,14 +79,14 @@ public struct FuzzPlan: Sendable {
 
     /// What the guest's zcpool-fuzz is asked to do.
     public var parameters: FuzzParameters {
-        FuzzParameters(seconds: seconds, seed: seed, variants: variants.map(\.name), fault: fault, repro: repro,
+        FuzzParameters(seconds: seconds, seed: seed, variants: variants.map(\.name), repro: repro,
                        thread: thread?.description, operations: operations,
                        traceFrom: operations.map { max(0, $0 - GuestProtocol.Fuzz.traceOperations) })
     }
 
     /// The boot: zcpool-fuzz alone, with its parameters (RunPlan has the timeout rule).
     public var runPlan: RunPlan {
-        RunPlan(Selection(scenarios: [ScenarioCatalog.named("zcpool-fuzz")!]), fuzz: parameters)
+        RunPlan(Selection(scenarios: [ScenarioCatalog.named("zcpool-fuzz")!]), fuzz: parameters, fault: fault)
     }
 
     public func run(_ pipeline: Pipeline, series: KernelSeries, options: BootOptions) async throws -> RunReport {

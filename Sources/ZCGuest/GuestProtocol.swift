@@ -14,10 +14,10 @@ public enum GuestProtocol {
         case settleMilliseconds = "settle_ms"
         case flushStats = "flush_stats"
         case runnerTimeoutSeconds = "runner_timeout_s"
+        case fault
         case fuzzSeconds = "fuzz_seconds"
         case fuzzSeed = "fuzz_seed"
         case fuzzVariants = "fuzz_variants"
-        case fuzzFault = "fuzz_fault"
         case fuzzRepro = "fuzz_repro"
         case fuzzThread = "fuzz_thread"
         case fuzzOperations = "fuzz_ops"
@@ -86,6 +86,8 @@ public struct GuestParameters: Sendable, Equatable {
     public var flushStats = true
     /// Init stops the runner after this many seconds (nil: never).
     public var runnerTimeoutSeconds: Int64?
+    /// A bug injected into zcpool: every load of the module gets `fault=` this.
+    public var fault: String?
     public var fuzz: FuzzParameters?
 
     public init() {}
@@ -98,6 +100,7 @@ public struct GuestParameters: Sendable, Equatable {
         pairs.append((.sizeMiB, "\(sizeMiB)"))
         pairs.append((.settleMilliseconds, "\(settleMilliseconds)"))
         pairs.append((.flushStats, flushStats ? "1" : "0"))
+        if let fault { pairs.append((.fault, fault)) }
         if let fuzz { pairs += fuzz.pairs }
         if let runnerTimeoutSeconds { pairs.append((.runnerTimeoutSeconds, "\(runnerTimeoutSeconds)")) }
         return pairs
@@ -113,8 +116,6 @@ public struct FuzzParameters: Sendable, Equatable {
     /// nil: the guest takes one from its clock and reports it.
     public var seed: UInt64?
     public var variants: [String]
-    /// A bug to inject into zcpool first (its `fault` parameter).
-    public var fault: String?
     /// Generator states of the operations to replay instead of fuzzing.
     public var repro: [UInt64] = []
     /// One thread alone (`P.K`), instead of every worker.
@@ -123,12 +124,11 @@ public struct FuzzParameters: Sendable, Equatable {
     public var operations: Int?
     public var traceFrom: Int?
 
-    public init(seconds: Int, seed: UInt64?, variants: [String], fault: String? = nil, repro: [UInt64] = [],
+    public init(seconds: Int, seed: UInt64?, variants: [String], repro: [UInt64] = [],
                 thread: String? = nil, operations: Int? = nil, traceFrom: Int? = nil) {
         self.seconds = seconds
         self.seed = seed
         self.variants = variants
-        self.fault = fault
         self.repro = repro
         self.thread = thread
         self.operations = operations
@@ -138,7 +138,6 @@ public struct FuzzParameters: Sendable, Equatable {
     /// The parameters in the order the command line has always had them (by key).
     var pairs: [(key: GuestProtocol.Key, value: String)] {
         var pairs: [(key: GuestProtocol.Key, value: String)] = []
-        if let fault { pairs.append((.fuzzFault, fault)) }
         if let operations { pairs.append((.fuzzOperations, "\(operations)")) }
         if !repro.isEmpty { pairs.append((.fuzzRepro, repro.map { String($0, radix: 16) }.joined(separator: ","))) }
         pairs.append((.fuzzSeconds, "\(seconds)"))

@@ -83,7 +83,7 @@ public enum HTMLReport {
         var out = ["<h3>Figures that answer the review</h3>", "<table class=\"figures\">",
                    "<tr><th>variant</th>" + columns.map { "<th>\(e($0.name))</th>" }.joined() + "</tr>"]
         for variant in matrix.variants {
-            let row = columns.map { "<td>\(e(ReportFormat.figureText(matrix[variant, $0.property], exact: true)))</td>" }
+            let row = columns.map { "<td>\(e(ReportFormat.figureText(matrix[variant, $0.property], $0.name, exact: true)))</td>" }
             out.append("<tr><th>\(e(variant.name))</th>" + row.joined() + "</tr>")
         }
         out.append("</table>")
@@ -149,7 +149,8 @@ public enum HTMLReport {
 
 /// The SVG timeline of one double-charge cell: x = t_us (ticks in ms), y = bytes (ticks in
 /// MiB); memory.current, sock, kernel, file_mapped and mapped as polylines and, when the
-/// cell has its baseline, the line baseline + mapped + queued with the stretch where
+/// cell has its baseline, the line of what every page charged once would be (the call's
+/// baseline, or baseline + mapped + queued) with the stretch where
 /// memory.current rises above it (charged twice) shaded.
 struct HTMLTimeline {
     var cell: MatrixCell
@@ -176,7 +177,7 @@ struct HTMLTimeline {
         // Dashed: where file_mapped follows mapped exactly, both stay visible.
         Series(key: "mapped", label: "mapped", colour: "#ff7f0e", dashed: true),
     ]
-    static let reference = Series(key: "", label: "baseline + mapped + queued", colour: "#7f7f7f", dashed: true)
+    static let reference = Series(key: "", label: "every page charged once", colour: "#7f7f7f", dashed: true)
     static let shade = "#d62728"
 
     /// Samples with a time, in time order.
@@ -188,8 +189,15 @@ struct HTMLTimeline {
 
     var baseline: Int64? { cell.metrics["baseline.memory_current"] }
 
-    /// baseline + mapped + queued at a sample, when all three are known.
+    /// Whether the reference line can be drawn: the samples carry it, or the cell has its
+    /// baseline.
+    var hasReference: Bool { baseline != nil || cell.samples.contains { $0.values["expected"] != nil } }
+
+    /// What memory.current would be at a sample with every page in use charged once: the
+    /// sample's own `expected` (the guest's baseline of the call it stopped), else
+    /// baseline + mapped + queued, when all three are known.
     func expected(_ sample: Sample) -> Int64? {
+        if let expected = sample.values["expected"] { return expected }
         guard let baseline, let mapped = sample.values["mapped"], let queued = sample.values["queued"] else { return nil }
         return baseline + mapped + queued
     }
@@ -246,7 +254,7 @@ struct HTMLTimeline {
             out.append("<polygon points=\"\(points)\" fill=\"\(Self.shade)\" fill-opacity=\"0.25\" stroke=\"none\"/>")
         }
         var drawn: [Series] = []
-        if baseline != nil {
+        if hasReference {
             let points = samples.compactMap { sample in
                 expected(sample).map { "\(f(x(sample.values["t_us"]!))),\(f(y(Double($0))))" }
             }
@@ -263,7 +271,7 @@ struct HTMLTimeline {
             out.append(polyline(points, series))
             drawn.append(series)
         }
-        out += legend(drawn, shaded: baseline != nil)
+        out += legend(drawn, shaded: hasReference)
         out.append("</svg>")
         return out.joined(separator: "\n")
     }
@@ -308,7 +316,7 @@ struct HTMLTimeline {
         var value: Double
     }
 
-    /// Polygons between baseline + mapped + queued and memory.current where memory.current is
+    /// Polygons between the reference line and memory.current where memory.current is
     /// above, interpolating linearly between samples and cutting where the two cross.
     func shadedPolygons(_ samples: [Sample]) -> [[Point]] {
         let points: [(t: Int64, current: Double, expected: Double)] = samples.compactMap { sample in

@@ -59,7 +59,7 @@ public enum MarkdownReport {
             out.append("")
             out.append("- \(variant):")
             for column in columns {
-                let value = ReportFormat.figureText(matrix[variant, column.property], exact: true)
+                let value = ReportFormat.figureText(matrix[variant, column.property], column.name, exact: true)
                 out += ReportFormat.wrap("\(column.name): \(value)", first: "  - ", rest: "    ")
             }
         }

@@ -19,7 +19,7 @@ public enum MatrixTable {
         let figures = ReportFormat.figureColumns(matrix)
         if !figures.isEmpty {
             let values = figures.map { column in
-                matrix.variants.map { ReportFormat.figureText(matrix[$0, column.property], exact: false) }
+                matrix.variants.map { ReportFormat.figureText(matrix[$0, column.property], column.name, exact: false) }
             }
             let nameWidth = max("figure".count, figures.map(\.name.count).max() ?? 0)
             let columnWidths = matrix.variants.indices.map { index in

@@ -29,16 +29,18 @@ public enum ReportFormat {
 
     /// The properties that contribute a figure, in column order, with the figure's name.
     static func figureColumns(_ matrix: MatrixReport) -> [(property: String, name: String)] {
-        matrix.properties.compactMap { property in
-            let figure = matrix.variants.lazy.compactMap { matrix[$0, property]?.figure }.first
-            return figure.map { (property, $0.name) }
+        matrix.properties.flatMap { property in
+            let figures = matrix.variants.lazy.map { matrix[$0, property]?.figures ?? [] }.first { !$0.isEmpty } ?? []
+            return figures.map { (property, $0.name) }
         }
     }
 
     /// A figure's value with its unit: exact ("4182016 bytes (4.0 MiB)") for a reply that
     /// quotes numbers, short ("4.0 MiB") for a terminal. A cell without a measurement says so.
-    static func figureText(_ cell: MatrixCell?, exact: Bool) -> String {
-        guard let cell, let figure = cell.figure else { return "- (\(label(cell?.outcome ?? .crashed)))" }
+    static func figureText(_ cell: MatrixCell?, _ name: String, exact: Bool) -> String {
+        guard let cell, let figure = cell.figures.first(where: { $0.name == name }) else {
+            return "- (\(label(cell?.outcome ?? .crashed)))"
+        }
         return figureText(figure, exact: exact)
     }
 

@@ -7,10 +7,13 @@ import ZCGuest
 public struct RunPlan: Sendable {
     public var selection: Selection
     public var fuzz: FuzzParameters?
+    /// A bug to inject into zcpool (its `fault` parameter) for every load of the module.
+    public var fault: String?
 
-    public init(_ selection: Selection, fuzz: FuzzParameters? = nil) {
+    public init(_ selection: Selection, fuzz: FuzzParameters? = nil, fault: String? = nil) {
         self.selection = selection
         self.fuzz = fuzz
+        self.fault = fault
     }
 
     public init(scenarios: [any Scenario], variants: [Variant] = [], properties: [AccountingProperty] = [],
@@ -58,6 +61,7 @@ public struct RunPlan: Sendable {
         parameters.settleMilliseconds = options.settleMilliseconds
         parameters.flushStats = options.flushStats
         parameters.fuzz = fuzz
+        parameters.fault = fault
         parameters.runnerTimeoutSeconds = Self.runnerTimeout(timeout)
         return parameters
     }

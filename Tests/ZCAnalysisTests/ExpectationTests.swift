@@ -18,7 +18,13 @@ struct ExpectationTests {
         #expect(set.missing(variants: designs, properties: AccountingProperty.names).isEmpty)
         #expect(set.entries.count == designs.count * AccountingProperty.names.count)
         // The review's claims, as the file states them.
-        #expect(set["v2", "memory-max"]?.expected == .fail)
+        #expect(set["v2", "nofail-overshoot"]?.expected == .fail)
+        #expect(set["v1", "memory-max"]?.expected == .fail)
+        #expect(set["v2", "zombie"]?.expected == .fail)
+        #expect(set["pool-free", "zombie"]?.expected == .pass)
+        #expect(set["pool-free", "steady"]?.stat == "kernel")
+        #expect(set["v2", "steady"]?.stat == "sock")
+        #expect(set["v1", "steady"]?.stat == "none")
         #expect(set["v1", "vmsplice-pin"]?.expected == .fail)
         #expect(set["v2", "vmsplice-pin"]?.expected == .fail)
         #expect(set["unaccounted", "steady"]?.expected == .fail)
@@ -54,6 +60,8 @@ struct ExpectationTests {
         ("variants:\n  v1:\n    steady: {expect: pass, tolerance: lots, reason: r}\n", 3, "tolerance", "tolerance must be"),
         ("variants:\n  v1:\n    steady: {expect: pass}\n", 3, "reason", "has no 'reason'"),
         ("variants:\n  v1:\n    steady: {expect: pass, reason: r, why: x}\n", 3, "why", "unknown key"),
+        ("variants:\n  v1:\n    steady: {expect: pass, reason: r, stat: slab}\n", 3, "stat", "stat must be one of kernel, sock, none"),
+        ("variants:\n  v1:\n    release: {expect: pass, reason: r, stat: kernel}\n", 3, "stat", "stat belongs to steady expectations only"),
         ("variant:\n  v1: {}\n", 1, "variant", "unknown key; the only top-level key is 'variants'"),
         ("variants:\n  v1:\n    steady: [pass]\n", 3, "steady", "an expectation is a mapping"),
         ("variants:\n  v1:\n    steady: {expect: pass, reason: r}\n    steady: {expect: fail, reason: r}\n", 3, "steady", "duplicate key"),

@@ -38,7 +38,7 @@ struct FuzzTests {
     @Test("an injected fault and a replay go to the guest; a replay needs no fuzzing time")
     func faultAndReplay() throws {
         let fault = try FuzzPlan(seconds: 5, seed: 7, variants: ["pool-free"], fault: "orphan-leak", faults: faults)
-        #expect(words(fault).contains("zcbench.fuzz_fault=orphan-leak"))
+        #expect(words(fault).contains("zcbench.fault=orphan-leak"))
         #expect(!words(fault).contains { $0.hasPrefix("zcbench.fuzz_repro=") })
         #expect(fault.runPlan.defaultTimeout() == .seconds(90 + 5 * 3 / 2 + GuestProtocol.Fuzz.minimizeSeconds))
         let replay = try FuzzPlan(seconds: 10, seed: nil, variants: ["steal", "v1"],

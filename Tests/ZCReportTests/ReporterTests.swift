@@ -23,38 +23,42 @@ struct ReporterTests {
         #expect(tests.map(\.name).prefix(5) == ["module-load", "tcp-zerocopy", "zcpool-device", "zcpool-variants", "unaccounted/reload"])
         #expect(tests.first { $0.name == "pool-free/reload" }?.result == .ok)
         let matrix = try #require(report.matrix)
-        #expect(matrix.cells.count == 2 * Self.properties.count)
+        #expect(matrix.cells.count == 3 * Self.properties.count)
         #expect(matrix.cells.allSatisfy { $0.outcome != .crashed })
         // On the real kernel every cell met its expectation.
         #expect(matrix.cells.allSatisfy { $0.outcome == .pass || $0.outcome == .xfail })
         #expect(matrix["unaccounted", "steady"]?.outcome == .xfail)
         #expect(matrix["unaccounted", "under-charge"]?.outcome == .xfail)
-        // 4 MiB pinned, memory.current +80 KiB: 4 MiB - 80 KiB escaped.
-        #expect(matrix["unaccounted", "vmsplice-pin"]?.figure?.value == 4_112_384)
+        // 4 MiB pinned, memory.current +0 B: all of it escaped.
+        #expect(matrix["unaccounted", "vmsplice-pin"]?.figure?.value == 4_194_304)
         #expect(matrix["pool-free", "steady"]?.outcome == .pass)
         #expect(matrix["pool-free", "memory-max"]?.outcome == .pass)
-        // RECEIVE takes 64 pages per call, all charged before the units' socket charge goes:
-        // above the 32-page tolerance, the hole expectations/default.yaml expects.
-        #expect(matrix["pool-free", "double-charge"]?.figure == Figure(name: "double charge per batch", value: 64, unit: "pages"))
-        #expect(matrix["pool-free", "double-charge"]?.outcome == .xfail)
-        // One `# sample` line per 64-page RECEIVE of 4 MiB: 16 calls.
+        // The whole call is charged twice, whatever its size: above the 32-page bound the
+        // expectations file sets, the hole it expects. The headline is the largest call.
+        let double = try #require(matrix["pool-free", "double-charge"])
+        #expect(double.outcome == .xfail)
+        #expect(double.figures.map(\.value) == [32, 64, 256, 1024, 2048])
+        #expect(double.figure == Figure(name: "double charge at 64-batch calls", value: 2048, unit: "pages"))
+        // v2 as posted: the whole call charged to nobody until the late charge; past memory.max
+        // when another cgroup's socket feeds it.
+        #expect(matrix["v2", "under-charge"]?.figures.map(\.value) == [32, 64, 256, 1024, 2048])
+        #expect(matrix["v2", "nofail-overshoot"]?.outcome == .xfail)
+        #expect(matrix["v2", "nofail-overshoot"]?.figure?.value == 3_133_440)
+        #expect(matrix["v2", "zombie"]?.figure?.value == 1)
+        // One `# sample` line per call, at the stop; the expected line is the call's baseline.
         for variant in MatrixSample.variants {
             for property in ["double-charge", "under-charge"] {
                 let cell = try #require(matrix[variant, property])
-                #expect(cell.samples.count == 16, "\(variant)/\(property)")
-                #expect(cell.metrics["calls"] == 16, "\(variant)/\(property)")
+                #expect(cell.samples.count == 5, "\(variant)/\(property)")
+                for (sample, n) in zip(cell.samples, [1, 2, 8, 32, 64]) {
+                    #expect(sample.values["batches"] == Int64(n))
+                    #expect(sample.values["expected"] == cell.metrics["b\(n).baseline.memory_current"])
+                }
             }
         }
-        // peak_excess and min_margin are what the samples show, as the protocol defines them.
-        let cell = try #require(matrix["pool-free", "double-charge"])
-        let baseline = try #require(cell.metrics["baseline.memory_current"])
-        let excess = cell.samples.map { $0.values["memory_current"]! - baseline - $0.values["mapped"]! - $0.values["queued"]! }
-        #expect(excess.max() == cell.metrics["peak_excess"])
-        let under = try #require(matrix["unaccounted", "under-charge"])
-        let underBaseline = try #require(under.metrics["baseline.memory_current"])
-        let margin = under.samples.map { $0.values["memory_current"]! - underBaseline - $0.values["mapped"]! }
-        #expect(margin.min() == under.metrics["min_margin"])
-        #expect(under.metrics["min_margin"] == -4_194_304)
+        // The window is what memory.current shows at the stop, against the call's baseline.
+        let stops = double.samples.map { $0.values["memory_current"]! - $0.values["expected"]! }
+        #expect(stops.map { $0 / 4096 } == [32, 64, 256, 1024, 2048])
     }
 
     // MARK: JUnit
@@ -104,7 +108,7 @@ struct ReporterTests {
         #expect(steady.elements(forName: "error").isEmpty)
         let out = try #require(steady.elements(forName: "system-out").first?.stringValue)
         #expect(out.hasPrefix("expected failure: upstream: mapped pages carry no charge"))
-        #expect(out.contains("measured: memory.current +24 KiB, file_mapped +0 B for 4.0 MiB mapped"))
+        #expect(out.contains("measured: memory.current +8 KiB, file_mapped +0 B, sock +0 B, kernel +8 KiB for 4.0 MiB mapped"))
     }
 
     @Test("fail and xpass are failures, a missing metric an error, each with measured and condition")
@@ -181,21 +185,22 @@ struct ReporterTests {
     @Test("markdown: header line, the matrix table, the figures, the once-only checks, the command")
     func markdown() throws {
         let report = try MatrixSample.report()
-        let text = MarkdownReport.markdown([report], command: "zcbench check --variants unaccounted,pool-free --size-mib 4")
+        let text = MarkdownReport.markdown([report], command: "zcbench check --variants unaccounted,v2,pool-free --size-mib 4")
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines.first == "### zcbench: 6.12.117+deb12-amd64 (series 6.12), tcg, 1 vCPU, 4 MiB per receive")
         #expect(lines.contains("| variant | " + Self.properties.joined(separator: " | ") + " |"))
-        #expect(lines.contains("| unaccounted | xfail | pass | pass | xfail | xfail | xfail | xfail | xfail | pass | pass | pass |"))
+        #expect(lines.contains("| unaccounted | xfail | pass | pass | xfail | xfail | pass | xfail | xfail | xfail | pass | xfail |"))
+        #expect(lines.contains("| v2 | pass | pass | pass | xfail | pass | xfail | pass | xfail | pass | xfail | xfail |"))
         #expect(lines.contains("| pool-free | pass | pass | xfail | pass | pass | pass | pass | pass | pass | pass | pass |"))
         #expect(lines.contains("Figures that answer the review:"))
-        #expect(lines.contains("  - double charge per batch: 64 pages"))
-        #expect(lines.contains("  - under-charge window: 1024 pages"))
-        #expect(lines.contains("  - NOFAIL overshoot above memory.max: 0 bytes"))
-        #expect(lines.contains("  - bytes escaped after vmsplice: 4112384 bytes (3.9 MiB)"))
-        #expect(lines.contains("  - zombie memcgs left: 0 memcgs"))
+        #expect(lines.contains("  - double charge at 64-batch calls: 2048 pages"))
+        #expect(lines.contains("  - under-charge window at 8-batch calls: 256 pages"))
+        #expect(lines.contains("  - NOFAIL overshoot above memory.max: 3133440 bytes (3.0 MiB)"))
+        #expect(lines.contains("  - bytes escaped after vmsplice: 4194304 bytes (4.0 MiB)"))
+        #expect(lines.contains("  - zombie memcgs while mapped elsewhere: 1 memcgs"))
         #expect(text.contains("- tcp-zerocopy: 4.0 MiB of 4.0 MiB mapped, 36 KiB copied"))
-        #expect(lines.contains("  - xfail mapped-charged (expect fail): memory.current +28 KiB while 4.0 MiB mapped"))
-        #expect(lines.suffix(2) == ["    zcbench check --variants unaccounted,pool-free --size-mib 4", ""])
+        #expect(lines.contains("  - xfail mapped-charged (expect fail): memory.current +16 KiB while 4.0 MiB mapped"))
+        #expect(lines.suffix(2) == ["    zcbench check --variants unaccounted,v2,pool-free --size-mib 4", ""])
         for line in lines where !line.hasPrefix("|") {
             #expect(line.count <= 100, "too long: \(line)")
         }
@@ -206,7 +211,7 @@ struct ReporterTests {
         let ktap = try MatrixSample.unaccountedCharged()
         let text = MarkdownReport.markdown([try MatrixSample.report(ktap)], command: "zcbench check")
         #expect(text.contains("Cells that differ from their expectation:"))
-        #expect(text.contains("- unaccounted/steady XPASS: memory.current +4.0 MiB, file_mapped +4.0 MiB for 4.0 MiB mapped"))
+        #expect(text.contains("- unaccounted/steady XPASS: memory.current +4.0 MiB, file_mapped +4.0 MiB, sock +0 B, kernel +8 KiB"))
         #expect(text.contains("  expected fail: upstream: mapped pages carry no charge"))
         #expect(text.contains("| unaccounted | XPASS |"))
     }
@@ -219,8 +224,8 @@ struct ReporterTests {
     func html() throws {
         let text = HTMLReport.html([try MatrixSample.report()])
         #expect(text.hasPrefix("<!DOCTYPE html>"))
-        #expect(count("<svg", in: text) == 2)
-        #expect(count("<polyline", in: text) == 2 * 6)
+        #expect(count("<svg", in: text) == 3)
+        #expect(count("<polyline", in: text) == 3 * 6)
         #expect(text.contains("time since start (ms)"))
         #expect(text.contains(">MiB</text>"))
         #expect(text.contains("<td class=\"o-xfail\""))
@@ -238,7 +243,7 @@ struct ReporterTests {
     func htmlNoSamples() throws {
         let ktap = try MatrixSample.editing("pool-free/double-charge") { $0.hasPrefix("    # sample ") ? nil : $0 }
         let text = HTMLReport.html([try MatrixSample.report(ktap)])
-        #expect(count("<svg", in: text) == 1)
+        #expect(count("<svg", in: text) == 2)
         #expect(text.contains("No samples for pool-free/double-charge"))
     }
 
@@ -248,7 +253,7 @@ struct ReporterTests {
             Sample(values: ["t_us": t, "mapped": 0, "queued": 0, "memory_current": current])
         }
         let cell = MatrixCell(variant: "v1", property: "double-charge", expected: .fail, outcome: .xfail, measured: "",
-                              condition: "", reason: "", tolerance: "", figure: nil,
+                              condition: "", reason: "", tolerance: "", figure: nil, figures: [],
                               metrics: Metrics(["baseline.memory_current": 1000]),
                               samples: [sample(0, 1100), sample(10, 900), sample(20, 1000), sample(30, 1200), sample(40, 1200)])
         let polygons = HTMLTimeline(cell: cell).shadedPolygons(HTMLTimeline(cell: cell).samples)
@@ -302,15 +307,17 @@ struct ReporterTests {
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines[0].hasPrefix("variant      steady   release  double-charge  under-charge"))
         #expect(lines[1].hasPrefix("unaccounted  xfail    pass     pass           xfail"))
-        #expect(lines[2].hasPrefix("pool-free    pass     pass     xfail          pass"))
+        #expect(lines[2].hasPrefix("v2           pass     pass     pass           xfail"))
+        #expect(lines[3].hasPrefix("pool-free    pass     pass     xfail          pass"))
         // Columns line up: each label starts where its header does.
         let column = lines[0].range(of: "vmsplice-pin")!.lowerBound.utf16Offset(in: lines[0])
         #expect(lines[1].dropFirst(column).hasPrefix("xfail"))
-        #expect(lines[2].dropFirst(column).hasPrefix("pass"))
-        #expect(lines.contains("figure                             unaccounted  pool-free"))
-        #expect(lines.contains("bytes escaped after vmsplice       3.9 MiB      0 B"))
-        #expect(lines.contains("double charge per batch            0 pages      64 pages"))
-        #expect(lines.contains("under-charge window                1024 pages   0 pages"))
+        #expect(lines[3].dropFirst(column).hasPrefix("pass"))
+        #expect(lines.contains("figure                                 unaccounted  v2          pool-free"))
+        #expect(lines.contains("bytes escaped after vmsplice           4.0 MiB      4.0 MiB     0 B"))
+        #expect(lines.contains("double charge at 64-batch calls        0 pages      0 pages     2048 pages"))
+        #expect(lines.contains("under-charge window at 1-batch calls   32 pages     32 pages    0 pages"))
+        #expect(lines.contains("NOFAIL overshoot above memory.max      0 B          3.0 MiB     0 B"))
     }
 }
 

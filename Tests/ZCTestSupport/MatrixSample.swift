@@ -4,10 +4,10 @@ import ZCGuest
 
 /// The matrix fixture judged through the real path: KTAP text -> GuestOutput -> RunReport with
 /// the repository's expectations/default.yaml. The fixture is a real guest capture of
-/// `zcbench check --series 6.12 --variants unaccounted,pool-free --size-mib 4` (see
+/// `zcbench check --series 6.12 --variants unaccounted,v2,pool-free --size-mib 4` (see
 /// Fixtures/README.md); the numbers below are read from it.
 public enum MatrixSample {
-    public static let variants: [Variant] = ["unaccounted", "pool-free"]
+    public static let variants: [Variant] = ["unaccounted", "v2", "pool-free"]
 
     /// The module's designs, read from the checkout's uapi header as zcbench reads them.
     public static func designs() throws -> [String] {
@@ -52,8 +52,8 @@ public enum MatrixSample {
     }
 
     /// `baseline.memory_current` of unaccounted/steady and pool-free/steady in the fixture.
-    public static let unaccountedSteadyBaseline: Int64 = 524_288
-    public static let poolFreeSteadyBaseline: Int64 = 528_384
+    public static let unaccountedSteadyBaseline: Int64 = 303_104
+    public static let poolFreeSteadyBaseline: Int64 = 303_104
 
     /// The fixture with unaccounted's mapped pages charged after all: steady holds (xpass).
     public static func unaccountedCharged(in ktap: String? = nil) throws -> String {

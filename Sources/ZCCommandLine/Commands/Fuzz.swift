@@ -17,10 +17,6 @@ public struct FuzzCommand: AsyncParsableCommand {
     @Option(help: "Seed of every thread's operation sequence (default: from the clock; printed).")
     public var seed: UInt64?
 
-    @Option(help: ArgumentHelp("Inject a bug into zcpool first, to see the fuzzer catch it (the module's faults, kernel/uapi/zcpool.h).",
-                               valueName: "fault"))
-    public var injectFault: String?
-
     @Option(help: ArgumentHelp("Replay these operations instead of fuzzing: the generator states a failure printed (its 'repro-states' line).",
                                valueName: "state,state,..."))
     public var repro: String?
@@ -44,7 +40,7 @@ public struct FuzzCommand: AsyncParsableCommand {
 
     /// The fuzz this command line asks for, checked against the module.
     public func plan(_ module: ModuleInterface) throws -> FuzzPlan {
-        try FuzzPlan(seconds: seconds, seed: seed, variants: try selection.designs(module), fault: injectFault,
+        try FuzzPlan(seconds: seconds, seed: seed, variants: try selection.designs(module), fault: selection.injectFault,
                      faults: module.faults, repro: try repro.map(FuzzPlan.states) ?? [],
                      thread: try thread.map(FuzzThread.init(parsing:)), operations: operations)
     }

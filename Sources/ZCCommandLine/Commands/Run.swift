@@ -32,8 +32,9 @@ public struct RunCommand: AsyncParsableCommand {
         }
         let properties = try property.map(ZCCommandLine.properties) ?? []
         let designs = properties.isEmpty ? [] : try selection.designs(pipeline.module())
-        let plan = RunPlan(scenarios: try scenario.map(scenarios) ?? [], variants: designs, properties: properties,
+        var plan = RunPlan(scenarios: try scenario.map(scenarios) ?? [], variants: designs, properties: properties,
                            expectations: try selection.expectationSet(pipeline))
+        plan.fault = try selection.fault(pipeline.module())
         return BootRequest(kernels: try kernel.choices(), plan: plan, options: try boot.options())
     }
 

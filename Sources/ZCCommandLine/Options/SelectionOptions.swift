@@ -13,7 +13,16 @@ public struct SelectionOptions: ParsableArguments {
     @Option(help: "Expectations file (YAML); default: expectations/default.yaml of the checkout.")
     public var expectations: String?
 
+    @Option(help: ArgumentHelp("Inject a bug into zcpool for every load of it, to see zcbench catch it (the module's faults, kernel/uapi/zcpool.h).",
+                               valueName: "fault"))
+    public var injectFault: String?
+
     public init() {}
+
+    /// The fault to inject, checked against the module's.
+    func fault(_ module: ModuleInterface) throws -> String? {
+        try injectFault.map { fault in try usage { try NameError.check(fault, kind: "fault", among: module.faults) } }
+    }
 
     /// The designs, checked against the module's.
     func designs(_ module: ModuleInterface) throws -> [Variant] {
