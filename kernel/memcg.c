@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * zcpool memcg accounting: the unexported memcg functions and the charge
- * primitives the variants are built from (see rx.c for who calls what).
+ * primitives the variants are built from (see batch.c and rx.c for who
+ * calls what).
  *
  * __memcg_kmem_charge_page(), __memcg_kmem_uncharge_page(),
  * mem_cgroup_charge_skmem(), mem_cgroup_uncharge_skmem() and

@@ -104,21 +104,24 @@ void zcpool_pause_stop(struct zcpool_rx *rx, enum zcpool_pause_point point)
  */
 int zcpool_pause_wait(struct zcpool_queue *q, struct zcpool_pause *p)
 {
-	long ret;
+	long left;
 
 	if (!p->timeout_ms || p->timeout_ms > ZCPOOL_PAUSE_WAIT_MAX_MS)
 		return -EINVAL;
-	ret = wait_event_interruptible_timeout(q->pause.wait,
-					       zcpool_pause_stopped(q),
-					       msecs_to_jiffies(p->timeout_ms));
-	if (ret < 0)
-		return -EINTR;
-
-	spin_lock(&q->pause.lock);
-	if (q->pause.point == ZCPOOL_PAUSE_NONE || q->pause.resumed) {
-		/* Timed out, or resumed by another thread meanwhile. */
+	left = msecs_to_jiffies(p->timeout_ms);
+	for (;;) {
+		left = wait_event_interruptible_timeout(q->pause.wait,
+							zcpool_pause_stopped(q),
+							left);
+		if (left < 0)
+			return -EINTR;
+		spin_lock(&q->pause.lock);
+		if (q->pause.point != ZCPOOL_PAUSE_NONE && !q->pause.resumed)
+			break;
 		spin_unlock(&q->pause.lock);
-		return -ETIMEDOUT;
+		/* Resumed by another thread meanwhile: wait for the next stop. */
+		if (!left)
+			return -ETIMEDOUT;
 	}
 	p->point = q->pause.point;
 	p->batches = q->pause.batches;

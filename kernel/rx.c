@@ -111,8 +111,8 @@ static int zcpool_feed_check(struct zcpool_feed *f)
  * @f: the request; first_seq and queued_bytes are filled in
  *
  * Return: 0, -EINVAL for a bad request, -ENOBUFS if the pool is exhausted,
- * -ENOMEM if the socket charge or a unit allocation fails. Nothing is
- * queued on error.
+ * -ENOMEM if the socket charge or a unit allocation fails, -EINTR if killed
+ * while a RECEIVE of the queue holds it. Nothing is queued on error.
  */
 int zcpool_rx_feed(struct zcpool_queue *q, struct zcpool_feed *f)
 {
@@ -128,7 +128,9 @@ int zcpool_rx_feed(struct zcpool_queue *q, struct zcpool_feed *f)
 		return ret;
 	n = f->bytes >> PAGE_SHIFT;
 
-	mutex_lock(&q->lock);
+	/* Killable: a RECEIVE of the queue may be stopped at a pause point. */
+	if (mutex_lock_killable(&q->lock))
+		return -EINTR;
 	ret = zcpool_pool_get(&pages, n);
 	if (ret)
 		goto err_unlock;
@@ -247,7 +249,8 @@ static void zcpool_receive_stopped(struct zcpool_queue *q,
  *
  * Return: 0 (possibly with nothing mapped: see r->stop_errno), -EINVAL for
  * a bad request or an address range outside a mapping of @q, -EINTR if
- * interrupted while waiting for the mmap lock, -ENOMEM when v1's charge of
+ * killed while waiting for the queue or the mmap lock, -ENOMEM if the
+ * call's state cannot be allocated, or when v1's charge of
  * the first batch failed: as getsockopt(TCP_ZEROCOPY_RECEIVE) with the
  * patch, the call fails when it mapped nothing (the pages stay queued; a
  * call that mapped earlier batches returns 0 with stop_errno ENOMEM, as
@@ -272,7 +275,10 @@ int zcpool_rx_receive(struct zcpool_queue *q, struct zcpool_receive *r)
 	INIT_LIST_HEAD(&rx->consumed);
 	INIT_LIST_HEAD(&rx->late);
 
-	mutex_lock(&q->lock);
+	if (mutex_lock_killable(&q->lock)) {
+		kfree(rx);
+		return -EINTR;
+	}
 	if (mmap_read_lock_killable(mm)) {
 		ret = -EINTR;
 		goto err_unlock;
@@ -330,7 +336,8 @@ err_unlock:
  * is released when the unit is fully consumed. Does not wait for data.
  *
  * Return: bytes copied, 0 if nothing is queued, -EINVAL if @count is not
- * a multiple of the page size, -EFAULT if nothing could be copied to @buf.
+ * a multiple of the page size, -EFAULT if nothing could be copied to @buf,
+ * -EINTR if killed while a RECEIVE of the queue holds it.
  */
 ssize_t zcpool_rx_read(struct zcpool_queue *q, char __user *buf,
 		       size_t count)
@@ -343,7 +350,8 @@ ssize_t zcpool_rx_read(struct zcpool_queue *q, char __user *buf,
 	if (count & ~PAGE_MASK)
 		return -EINVAL;
 
-	mutex_lock(&q->lock);
+	if (mutex_lock_killable(&q->lock))
+		return -EINTR;
 	while (done < count && !list_empty(&q->units)) {
 		void *src;
 		unsigned long left;

@@ -20,9 +20,10 @@
  * zcpool_queue.lock (one FEED/RECEIVE/read at a time per queue), the
  * caller's mmap_lock, zcpool_pool.scan_lock (one recycle pass at a time),
  * zcpool_pool.lock (spinlock: pool lists, page states, counters).
- * zcpool_queue.pause.lock (spinlock: the pause state) nests inside none of
- * them and takes none: PAUSE_WAIT and RESUME take only it, so they work
- * while a stopped RECEIVE holds the queue's lock and the mmap lock.
+ * zcpool_queue.pause.lock (spinlock: the pause state) is innermost and
+ * takes no other lock: a stopping RECEIVE takes it under the queue's lock
+ * and the mmap lock; PAUSE_WAIT and RESUME take only it, so they work
+ * while a stopped RECEIVE holds both.
  */
 #ifndef _ZCPOOL_H
 #define _ZCPOOL_H

@@ -22,7 +22,7 @@ int mx_pipes_open(struct mx_pipes *p, size_t size)
 	size_t i, n;
 
 	p->n = 0;
-	for (p->bytes = PIPE_BYTES; size / p->bytes > MX_PIPES_MAX; )
+	for (p->bytes = PIPE_BYTES; (size + p->bytes - 1) / p->bytes > MX_PIPES_MAX; )
 		p->bytes *= 2;
 	n = (size + p->bytes - 1) / p->bytes;
 	for (i = 0; i < n; i++) {

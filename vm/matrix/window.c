@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include "clock.h"
 #include "ktap.h"
@@ -79,16 +80,17 @@ static void observe_call(struct window *w)
 	__atomic_store_n(&w->stopped, w->pause.point == w->at->point,
 			 __ATOMIC_RELEASE);
 	w->sampled = !memcg_files_sample(&w->files, w->cfg, &w->s);
-	ktap_print_msg(ZCB_LINE_SAMPLE "t_us=%ld batches=%llu mapped=%llu queued=%llu expected=%ld memory_current=%ld sock=%ld kernel=%ld file_mapped=%ld mod_double=%llu mod_under=%llu",
-		       us_since(__atomic_load_n(&w->t0, __ATOMIC_ACQUIRE)),
-		       (unsigned long long)w->pause.batches,
-		       (unsigned long long)(w->pause.mapped * ZCP_PAGE),
-		       (unsigned long long)(w->pause.queue.queued * ZCP_PAGE),
-		       __atomic_load_n(&w->expected, __ATOMIC_ACQUIRE),
-		       w->s.memory_current, w->s.sock, w->s.kernel,
-		       w->s.file_mapped,
-		       (unsigned long long)w->pause.queue.double_now,
-		       (unsigned long long)w->pause.queue.under_now);
+	if (w->sampled)
+		ktap_print_msg(ZCB_LINE_SAMPLE "t_us=%ld batches=%llu mapped=%llu queued=%llu expected=%ld memory_current=%ld sock=%ld kernel=%ld file_mapped=%ld mod_double=%llu mod_under=%llu",
+			       us_since(__atomic_load_n(&w->t0, __ATOMIC_ACQUIRE)),
+			       (unsigned long long)w->pause.batches,
+			       (unsigned long long)(w->pause.mapped * ZCP_PAGE),
+			       (unsigned long long)(w->pause.queue.queued * ZCP_PAGE),
+			       __atomic_load_n(&w->expected, __ATOMIC_ACQUIRE),
+			       w->s.memory_current, w->s.sock, w->s.kernel,
+			       w->s.file_mapped,
+			       (unsigned long long)w->pause.queue.double_now,
+			       (unsigned long long)w->pause.queue.under_now);
 	if (zcp_resume(w->q.fd))
 		ktap_print_msg("%u batches: RESUME: %m", w->n);
 }
@@ -163,8 +165,23 @@ static bool call_observed(struct window *w, size_t len,
 		ktap_print_msg("%u batches: RECEIVE: %m", w->n);
 		ok = false;
 	}
-	if (!__atomic_load_n(&w->stopped, __ATOMIC_ACQUIRE))
+	/*
+	 * A call that never stopped leaves the observer in PAUSE_WAIT, or
+	 * about to enter it: wake it until it is done with the call.
+	 */
+	while (!__atomic_load_n(&w->stopped, __ATOMIC_ACQUIRE)) {
+		struct timespec until;
+
 		pthread_kill(w->observer, SIGUSR1);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += 50 * 1000 * 1000;
+		if (until.tv_nsec >= 1000 * 1000 * 1000) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000 * 1000 * 1000;
+		}
+		if (!sem_timedwait(&w->done, &until))
+			return false;
+	}
 	sem_wait(&w->done);
 	return ok && r->mapped == len;
 }
