@@ -7,19 +7,16 @@
  * __memcg_kmem_charge_page(), __memcg_kmem_uncharge_page(),
  * mem_cgroup_charge_skmem(), mem_cgroup_uncharge_skmem() and
  * __mod_memcg_state() are not exported to modules. They are resolved at
- * load time through kallsyms_lookup_name(), itself found with a kprobe;
- * if any is missing the module refuses to load and names it.
+ * load time (ksym.c); if any is missing the module refuses to load and
+ * names it.
  * cgroup_rstat_flush() (css_rstat_flush() since 6.16), root_mem_cgroup and
  * drain_local_stock() are optional: they only serve the debugfs file
  * flush_memcg_stats (stats.c), which drains memcg's per-cpu charge stock
  * (memory.current exact) and flushes memcg's rstat (memory.stat exact) at
  * once instead of after memcg's periodic flush.
  *
- * Every function found this way is called through a pointer. With IBT on
- * (Debian 6.12 has CONFIG_X86_KERNEL_IBT), an indirect call to a function
- * whose ENDBR was sealed at boot (address never taken) raises #CP: the
- * module checks the first instruction of each one first, when IBT is on or
- * the parameter ibt_check=1 asks for it (zcpool_memcg_init()).
+ * Every function found this way is called through a pointer: with IBT on,
+ * or the parameter ibt_check=1, each must start with ENDBR (ksym.c).
  *
  * A page's charge and its memcg_data always go together:
  *   KMEM       memcg_data = objcg | MEMCG_DATA_KMEM, set and cleared by the
@@ -43,17 +40,14 @@
 #include <linux/cpumask.h>
 #include <linux/gfp.h>
 #include <linux/irqflags.h>
-#include <linux/kprobes.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mm_types.h>
 #include <linux/sched.h>
-#include <linux/uaccess.h>
 #include <linux/version.h>
 #include <linux/workqueue.h>
-#ifdef CONFIG_X86
-#include <asm/cpufeature.h>
-#endif
+
+#include "ksym.h"
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
 typedef void (*zcpool_mod_state_fn)(struct mem_cgroup *memcg,
@@ -78,167 +72,38 @@ static struct {
 	struct mem_cgroup **root_memcg;
 } zcpool_fn;
 
-/* Functions called through zcpool_fn; optional ones may stay NULL. */
-static const struct {
-	const char *name;
-	void **addr;
-	bool optional;
-} zcpool_syms[] = {
+/* What zcpool_fn holds; optional ones may stay NULL. */
+static const struct ksym zcpool_syms[] = {
 	{ "__memcg_kmem_charge_page", (void **)&zcpool_fn.kmem_charge_page },
 	{ "__memcg_kmem_uncharge_page", (void **)&zcpool_fn.kmem_uncharge_page },
 	{ "mem_cgroup_charge_skmem", (void **)&zcpool_fn.charge_skmem },
 	{ "mem_cgroup_uncharge_skmem", (void **)&zcpool_fn.uncharge_skmem },
 	{ "__mod_memcg_state", (void **)&zcpool_fn.mod_memcg_state },
+	/* css_rstat_flush() replaces cgroup_rstat_flush() in 6.16 */
 	{ "cgroup_rstat_flush", (void **)&zcpool_fn.rstat_flush, true },
 	{ "css_rstat_flush", (void **)&zcpool_fn.css_rstat_flush, true },
 	{ "drain_local_stock", (void **)&zcpool_fn.drain_local_stock, true },
+	{ "root_mem_cgroup", (void **)&zcpool_fn.root_memcg, true, true },
 };
 
 /* Charges that may fail fail gracefully: one reclaim pass, no OOM kill. */
 #define ZCPOOL_GFP_TRY		(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
 
-/*
- * The first four bytes of a function that an indirect call may reach with
- * IBT on: ENDBR64 (f3 0f 1e fa; ENDBR32 differs in bit 24). A sealed ENDBR
- * is the 4-byte NOP 66 0f 1f 00 (gen_endbr_poison()), which is_endbr()
- * accepts - so is_endbr() cannot tell a callable function from a sealed
- * one, and it is false for everything on kernels built without IBT (6.1).
- */
-#define ZCPOOL_ENDBR64		0xfa1e0ff3U
-#define ZCPOOL_ENDBR32_BIT	0x01000000U
-#define ZCPOOL_ENDBR_SEALED	0x001f0f66U
-
-/* Why an indirect call to addr would trap with IBT on, or NULL if not. */
-static const char *zcpool_no_endbr(const void *addr)
-{
-	u32 insn;
-
-	if (copy_from_kernel_nofault(&insn, addr, sizeof(insn)))
-		return "unreadable";
-	if ((insn & ~ZCPOOL_ENDBR32_BIT) == ZCPOOL_ENDBR64)
-		return NULL;
-	return insn == ZCPOOL_ENDBR_SEALED ? "sealed ENDBR" : "no ENDBR";
-}
-
-static bool zcpool_ibt_enabled(void)
-{
-#ifdef CONFIG_X86
-	return cpu_feature_enabled(X86_FEATURE_IBT);
-#else
-	return false;
-#endif
-}
-
-/*
- * kprobes place an entry probe after the ENDBR (or its sealed NOP) on IBT
- * kernels: kp.addr is then 4 bytes into the function. Back up to its start.
- */
-static unsigned long zcpool_symbol_start(unsigned long addr)
-{
-	u32 insn;
-
-	if (!copy_from_kernel_nofault(&insn, (void *)(addr - sizeof(insn)),
-				      sizeof(insn)) &&
-	    ((insn & ~ZCPOOL_ENDBR32_BIT) == ZCPOOL_ENDBR64 ||
-	     insn == ZCPOOL_ENDBR_SEALED))
-		return addr - sizeof(insn);
-	return addr;
-}
-
-/*
- * With the check on, may addr be called through a pointer? Says why not:
- * pr_err() for a required function (the load will fail), pr_info() for an
- * optional one (treated as missing).
- */
-static bool zcpool_callable(const char *name, const void *addr, bool optional)
-{
-	const char *why = zcpool_no_endbr(addr);
-
-	if (!why) {
-		pr_info("ibt_check: %s starts with ENDBR\n", name);
-		return true;
-	}
-	if (optional)
-		pr_info("ibt_check: %s has no ENDBR (%s): treated as missing\n",
-			name, why);
-	else
-		pr_err("refusing to load: %s has no ENDBR and IBT is on (%s)\n",
-		       name, why);
-	return false;
-}
-
 /**
  * zcpool_memcg_init() - resolve the unexported memcg functions
  *
- * kallsyms_lookup_name() is found with a kprobe, then looks up the rest.
- * When IBT is on, or the module parameter ibt_check forces the check, each
- * function must start with ENDBR, kallsyms_lookup_name() first: a required
- * one without it fails the load, an optional one is treated as missing.
- * With IBT really on, a kallsyms_lookup_name() without ENDBR is not called
- * at all; with the check only forced, the lookups go on so that every
- * function is reported before the load fails.
+ * ksym_resolve() looks them up and, when IBT is on or the module parameter
+ * ibt_check forces it, checks that each starts with ENDBR.
  *
- * Return: 0 if all were found, -ENOENT (after naming the missing symbol),
- * -ENOEXEC (after naming each function without ENDBR) or the error of
- * register_kprobe() otherwise.
+ * Return: 0 if all were found, or the error of ksym_resolve().
  */
 int zcpool_memcg_init(void)
 {
-	struct kprobe kp = { .symbol_name = "kallsyms_lookup_name" };
-	unsigned long (*lookup)(const char *name);
-	bool ibt_on = zcpool_ibt_enabled();
-	bool check = ibt_on || zcpool_ibt_check;
-	int ret = 0;
-	size_t i;
+	int ret = ksym_resolve(zcpool_syms, ARRAY_SIZE(zcpool_syms),
+			       zcpool_ibt_check, NULL);
 
-	for (i = 0; i < ARRAY_SIZE(zcpool_syms); i++)
-		*zcpool_syms[i].addr = NULL;
-	zcpool_fn.root_memcg = NULL;
-	ret = register_kprobe(&kp);
-	if (ret) {
-		pr_err("cannot find kallsyms_lookup_name: register_kprobe: %d\n",
-		       ret);
-		return ret;
-	}
-	lookup = (void *)zcpool_symbol_start((unsigned long)kp.addr);
-	unregister_kprobe(&kp);
-
-	if (check) {
-		pr_info("ibt_check: checking ENDBR of every function called through a pointer (IBT %s)\n",
-			ibt_on ? "on" : "off, check forced by ibt_check=1");
-		if (!zcpool_callable("kallsyms_lookup_name", lookup, false)) {
-			if (ibt_on)
-				return -ENOEXEC;
-			ret = -ENOEXEC;
-		}
-	}
-
-	for (i = 0; i < ARRAY_SIZE(zcpool_syms); i++) {
-		const char *name = zcpool_syms[i].name;
-		bool optional = zcpool_syms[i].optional;
-		void *addr;
-
-		/* css_rstat_flush() only replaces cgroup_rstat_flush() (6.16). */
-		if (zcpool_syms[i].addr == (void **)&zcpool_fn.css_rstat_flush &&
-		    zcpool_fn.rstat_flush)
-			continue;
-		addr = (void *)lookup(name);
-		if (!addr && !optional) {
-			pr_err("kernel symbol %s not found, refusing to load\n",
-			       name);
-			return -ENOENT;
-		}
-		if (addr && check && !zcpool_callable(name, addr, optional)) {
-			if (!optional)
-				ret = -ENOEXEC;
-			addr = NULL;
-		}
-		*zcpool_syms[i].addr = addr;
-	}
 	if (ret)
 		return ret;
-
-	zcpool_fn.root_memcg = (void *)lookup("root_mem_cgroup");
 	if ((!zcpool_fn.rstat_flush && !zcpool_fn.css_rstat_flush) ||
 	    !zcpool_fn.root_memcg)
 		pr_warn("cgroup_rstat_flush or root_mem_cgroup not found: flush_memcg_stats is unavailable\n");

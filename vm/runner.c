@@ -12,6 +12,10 @@
  * test <variant>/reload (zcpool.ko loaded again with variant=<variant>) and
  * one subtest <variant>/<scenario> per matrix scenario. Without
  * zcbench.variants the matrix scenarios run once, with the variant loaded.
+ * Then, for each design of zcbench.tcp_designs, the test <design>/patch
+ * (the zctcp livepatch loaded with design=<design>, or unloaded for the
+ * stock kernel's tcp-unaccounted) and one subtest <design>/<scenario> per
+ * real-path scenario in the list: a name may be in both matrices.
  * Every load of zcpool in the run (the runner's, the scenarios') carries
  * zcbench.fault, which the module loaded at boot is given first.
  * Each subtest runs in its own process so that a crash fails only that
@@ -36,6 +40,7 @@
 #include "protocol.h"
 #include "scenario.h"
 #include "zcpool_util.h"
+#include "zctcp_util.h"
 
 #define MODULE_VERSION_PATH	"/sys/module/zcpool/version"
 #define DEFAULT_SIZE_MIB	32
@@ -44,6 +49,7 @@
 #define MAX_SETTLE_MS		60000
 #define MAX_SCENARIOS		64
 #define MAX_VARIANTS		ZCPOOL_NR_VARIANTS
+#define MAX_DESIGNS		ZCTCP_NR_DESIGNS
 
 /* Scenarios that run once, before the matrix. */
 static const struct scenario scenarios[] = {
@@ -53,6 +59,7 @@ static const struct scenario scenarios[] = {
 	{ "zcpool-cost", test_zcpool_cost },
 	{ "zcpool-fuzz", test_zcpool_fuzz },
 	{ "module-ibt-check", test_module_ibt_check },
+	{ "livepatch-safety", test_livepatch_safety },
 	{ "fault-panic", test_fault_panic },
 	{ "fault-hang", test_fault_hang },
 };
@@ -72,6 +79,13 @@ static const struct scenario matrix[] = {
 	{ "unload", test_mx_unload },
 };
 
+/* The real-path matrix, run once per design as <design>/<name>. */
+static const struct scenario tcp_matrix[] = {
+	{ "steady", test_tcpmx_steady },
+	{ "release", test_tcpmx_release },
+	{ "unload", test_tcpmx_unload },
+};
+
 static const struct scenario *find(const struct scenario *table, size_t n,
 				   const char *name)
 {
@@ -87,6 +101,11 @@ static const struct scenario *find(const struct scenario *table, size_t n,
 static const struct scenario *matrix_find(const char *name)
 {
 	return find(matrix, ARRAY_SIZE(matrix), name);
+}
+
+static const struct scenario *tcp_matrix_find(const char *name)
+{
+	return find(tcp_matrix, ARRAY_SIZE(tcp_matrix), name);
 }
 
 static bool test_module_load(unsigned int n, int err)
@@ -206,6 +225,38 @@ static bool run_variant(unsigned int n, const char *variant,
 	return ok;
 }
 
+/*
+ * Make design the one in force on the real path: the test <design>/patch
+ * numbered n, then its scenarios, numbered from n + 1. Returns all passed.
+ */
+static bool run_design(unsigned int n, const char *design,
+		       const struct scenario **tmx, unsigned int ntmx,
+		       struct zc_config cfg)
+{
+	char name[128];
+	unsigned int i;
+	bool ok = true;
+
+	snprintf(name, sizeof(name), "%s/patch", design);
+	if (zct_switch(design, NULL)) {
+		ktap_test_result(false, n++, name, NULL);
+		for (i = 0; i < ntmx; i++) {
+			snprintf(name, sizeof(name), "%s/%s", design,
+				 tmx[i]->name);
+			ktap_test_result(false, n + i, name,
+					 "SKIP zctcp patch failed");
+		}
+		return false;
+	}
+	ktap_test_result(true, n++, name, NULL);
+	cfg.variant = design;
+	for (i = 0; i < ntmx; i++) {
+		snprintf(name, sizeof(name), "%s/%s", design, tmx[i]->name);
+		ok &= run_scenario(n + i, name, tmx[i], &cfg);
+	}
+	return ok;
+}
+
 /* Append name to names unless full; returns the new count, full or not. */
 static unsigned int add_scenario(const char **names, unsigned int count,
 				 const char *name)
@@ -289,9 +340,11 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *names[MAX_SCENARIOS], *variants[MAX_VARIANTS];
-	const struct scenario *mx[MAX_SCENARIOS];
-	char list[1024], vlist[256], current[32];
+	const char *designs[MAX_DESIGNS];
+	const struct scenario *mx[MAX_SCENARIOS], *tmx[MAX_SCENARIOS];
+	char list[1024], vlist[256], dlist[256], current[32];
 	unsigned int i, n, count = 0, nvar = 0, nmx = 0, nonce = 0, plan;
+	unsigned int ndes = 0, ntmx = 0;
 	int results_fd = 1, module_err = -1;
 	struct zc_config cfg = { 0 };
 	long size_mib, settle_ms;
@@ -324,11 +377,13 @@ int main(int argc, char **argv)
 	}
 	if (cmdline_get(ZCB_KEY_VARIANTS, vlist, sizeof(vlist)))
 		nvar = split_list(vlist, variants, MAX_VARIANTS);
+	if (cmdline_get(ZCB_KEY_TCP_DESIGNS, dlist, sizeof(dlist)))
+		ndes = split_list(dlist, designs, MAX_DESIGNS);
 
 	ktap_init(results_fd);
 	ktap_print_header();
-	if (count > MAX_SCENARIOS || nvar > MAX_VARIANTS) {
-		ktap_bail_out("too many scenarios or variants");
+	if (count > MAX_SCENARIOS || nvar > MAX_VARIANTS || ndes > MAX_DESIGNS) {
+		ktap_bail_out("too many scenarios, variants or designs");
 		return 2;
 	}
 
@@ -345,11 +400,19 @@ int main(int argc, char **argv)
 	module_defaults(cfg.size);
 	cfg.flush_stats = cmdline_get_long(ZCB_KEY_FLUSH_STATS, 1) != 0;
 
-	/* Matrix scenarios out of the list, in order; the others run once. */
+	/*
+	 * Matrix scenarios out of the list, in order, for the simulated path
+	 * and, with designs, the real path; the others run once.
+	 */
 	for (i = 0; i < count; i++) {
-		if (matrix_find(names[i]))
+		bool sim = matrix_find(names[i]);
+		bool real = ndes && tcp_matrix_find(names[i]);
+
+		if (sim)
 			mx[nmx++] = matrix_find(names[i]);
-		else
+		if (real)
+			tmx[ntmx++] = tcp_matrix_find(names[i]);
+		if (!sim && !real)
 			names[nonce++] = names[i];
 	}
 	if (nmx && !nvar) {
@@ -363,6 +426,8 @@ int main(int argc, char **argv)
 	plan = 1 + nonce;
 	if (nmx)
 		plan += nvar * (nmx + reload);
+	if (ntmx)
+		plan += ndes * (ntmx + 1);
 	ktap_print_plan(plan);
 	guest_memory_init();
 	ok = test_module_load(1, module_err);
@@ -373,6 +438,8 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; nmx && i < nvar; i++, n += nmx + reload)
 		ok &= run_variant(n, variants[i], mx, nmx, cfg, reload);
+	for (i = 0; ntmx && i < ndes; i++, n += ntmx + 1)
+		ok &= run_design(n, designs[i], tmx, ntmx, cfg);
 	guest_memory_print();
 
 	return ok ? 0 : 1;

@@ -30,8 +30,11 @@ int test_zcpool_variants(const char *name, const struct zc_config *cfg);
 int test_zcpool_cost(const char *name, const struct zc_config *cfg);
 /* fuzz/ */
 int test_zcpool_fuzz(const char *name, const struct zc_config *cfg);
-/* faults.c: fail on purpose (a kernel panic, a hang) for the host's tests. */
+/* ibt_check.c */
 int test_module_ibt_check(const char *name, const struct zc_config *cfg);
+/* tcp/safety.c */
+int test_livepatch_safety(const char *name, const struct zc_config *cfg);
+/* faults.c: fail on purpose (a kernel panic, a hang) for the host's tests. */
 int test_fault_panic(const char *name, const struct zc_config *cfg);
 int test_fault_hang(const char *name, const struct zc_config *cfg);
 
@@ -50,5 +53,13 @@ int test_mx_vmsplice_pin(const char *name, const struct zc_config *cfg);
 int test_mx_fork(const char *name, const struct zc_config *cfg);
 int test_mx_zombie(const char *name, const struct zc_config *cfg);
 int test_mx_unload(const char *name, const struct zc_config *cfg);
+
+/*
+ * The real-path matrix (tcp/designs.c): run once per design of
+ * zcbench.tcp_designs, with cfg->variant the design in force.
+ */
+int test_tcpmx_steady(const char *name, const struct zc_config *cfg);
+int test_tcpmx_release(const char *name, const struct zc_config *cfg);
+int test_tcpmx_unload(const char *name, const struct zc_config *cfg);
 
 #endif /* ZCBENCH_SCENARIO_H */

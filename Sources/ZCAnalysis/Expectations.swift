@@ -98,18 +98,21 @@ public struct ExpectationSet: Sendable, Equatable {
         entries.first { $0.variant == variant && $0.property == property }
     }
 
-    /// Reads `url`, checking every variant and property name against the known ones.
-    public static func load(_ url: URL, variants: [String], properties: [String]) throws -> ExpectationSet {
+    /// Reads `url`, checking every variant and property name against the known ones; the
+    /// `realPath` designs (among `variants`) may only name the real path's properties.
+    public static func load(_ url: URL, variants: [String], properties: [String],
+                            realPath: [String] = []) throws -> ExpectationSet {
         let text: String
         do {
             text = try String(contentsOf: url, encoding: .utf8)
         } catch {
             throw ExpectationError(file: url.path, line: 0, key: "", message: "cannot read the expectations file: \(error.localizedDescription)")
         }
-        return try parse(text, file: url.path, variants: variants, properties: properties)
+        return try parse(text, file: url.path, variants: variants, properties: properties, realPath: realPath)
     }
 
-    public static func parse(_ text: String, file: String, variants: [String], properties: [String]) throws -> ExpectationSet {
+    public static func parse(_ text: String, file: String, variants: [String], properties: [String],
+                             realPath: [String] = []) throws -> ExpectationSet {
         func fail(_ node: Node?, _ key: String, _ message: String) -> ExpectationError {
             ExpectationError(file: file, line: node?.mark?.line ?? 1, key: key, message: message)
         }
@@ -156,6 +159,9 @@ public struct ExpectationSet: Sendable, Equatable {
                         throw fail(propertyKey, property, "unknown property\(hint(property, properties))")
                     }
                     guard seenProperties.insert(property).inserted else { throw fail(propertyKey, property, "duplicate property") }
+                    if realPath.contains(variant), !AccountingProperty.realPathNames.contains(property) {
+                        throw fail(propertyKey, property, "not measured on the real path (its properties: \(AccountingProperty.realPathNames.joined(separator: ", ")))")
+                    }
                     entries.append(try expectation(entry, file: file, variant: variant, property: property, fail: fail))
                 }
             }

@@ -18,8 +18,25 @@ public struct MatrixCell: Sendable, Equatable, Codable {
     public var samples: [Sample]
 }
 
-/// The whole matrix of one kernel.
+/// Which receive path a matrix measures.
+public enum MatrixPath: String, Sendable, Equatable, Codable {
+    /// zcpool's simulated NIC and page pool (kernel/).
+    case simulated
+    /// The kernel's own TCP_ZEROCOPY_RECEIVE, patched by zctcp (kernel/zctcp/).
+    case real
+
+    /// The heading of its table.
+    public var title: String {
+        switch self {
+        case .simulated: "simulated path (zcpool)"
+        case .real: "real path (TCP_ZEROCOPY_RECEIVE, zctcp livepatch)"
+        }
+    }
+}
+
+/// The whole matrix of one kernel, for one path.
 public struct MatrixReport: Sendable, Equatable, Codable {
+    public var path: MatrixPath
     public var variants: [Variant]
     public var properties: [String]
     public var cells: [MatrixCell]
@@ -31,7 +48,9 @@ public struct MatrixReport: Sendable, Equatable, Codable {
     public var passed: Bool { !cells.isEmpty && cells.allSatisfy { $0.outcome.matchesExpectation } }
 
     /// Judges the `V/P` tests of `results` against `expectations`.
-    public init(results: KTAPDocument, variants: [Variant], properties: [AccountingProperty], expectations: ExpectationSet) {
+    public init(results: KTAPDocument, variants: [Variant], properties: [AccountingProperty], expectations: ExpectationSet,
+                path: MatrixPath = .simulated) {
+        self.path = path
         self.variants = variants
         self.properties = properties.map(\.name)
         cells = variants.flatMap { variant in

@@ -11,8 +11,10 @@ public struct RunReport: Sendable, Codable, Equatable {
     /// Did the module load (KTAP test "module-load")?
     public var moduleLoad: Check
     public var scenarios: [ScenarioReport]
-    /// The (variant x property) matrix, when the plan had variants.
+    /// The (variant x property) matrix of the simulated path, when the plan had variants.
     public var matrix: MatrixReport?
+    /// The (design x property) matrix of the real path, when the plan had designs.
+    public var realPath: MatrixReport?
     /// The expectations file the matrix was judged against.
     public var expectationsFile: String?
     /// Why the whole run is untrustworthy (crash, timeout, truncated results), if it is.
@@ -31,10 +33,18 @@ public struct RunReport: Sendable, Codable, Equatable {
     /// MemTotal and the lowest MemAvailable the guest saw at a cgroup sample.
     public var guestMemory: GuestMemory?
 
+    /// Both matrices, the simulated path's first, where the plan had them.
+    public var matrices: [MatrixReport] { [matrix, realPath].compactMap { $0 } }
+
+    /// The cell of `variant` (either path's) and `property`.
+    public func cell(_ variant: Variant, _ property: String) -> MatrixCell? {
+        matrices.lazy.compactMap { $0[variant, property] }.first
+    }
+
     /// True only when every check of every scenario matches its expectation.
     public var passed: Bool {
-        problem == nil && moduleLoad.outcome.matchesExpectation && (!scenarios.isEmpty || matrix != nil)
-            && scenarios.allSatisfy(\.passed) && (matrix?.passed ?? true)
+        problem == nil && moduleLoad.outcome.matchesExpectation && (!scenarios.isEmpty || !matrices.isEmpty)
+            && scenarios.allSatisfy(\.passed) && matrices.allSatisfy(\.passed)
     }
 
     /// True when some result is missing: a crash, a hang, a module that did not load, a
@@ -42,7 +52,7 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var unmeasured: Bool {
         problem != nil || moduleLoad.outcome == .crashed || !moduleLoad.outcome.matchesExpectation
             || scenarios.contains { $0.problem != nil || $0.checks.contains { $0.outcome == .crashed } }
-            || (matrix?.cells.contains { $0.outcome == .crashed } ?? false)
+            || matrices.contains { $0.cells.contains { $0.outcome == .crashed } }
     }
 
     /// Judges what one boot left, `output`, against what it was asked to run, `selection`.
@@ -78,6 +88,11 @@ public struct RunReport: Sendable, Codable, Equatable {
         if !selection.variants.isEmpty, let expectations = selection.expectations {
             matrix = MatrixReport(results: output.results, variants: selection.variants, properties: selection.properties,
                                   expectations: expectations)
+            expectationsFile = expectations.file
+        }
+        if !selection.designs.isEmpty, let expectations = selection.expectations {
+            realPath = MatrixReport(results: output.results, variants: selection.designs, properties: selection.realProperties,
+                                    expectations: expectations, path: .real)
             expectationsFile = expectations.file
         }
     }

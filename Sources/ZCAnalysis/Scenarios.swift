@@ -65,6 +65,8 @@ public enum ScenarioCatalog {
         GuestChecksScenario(name: "zcpool-fuzz"),
         // The module's refusal to call into functions without ENDBR (vm/ibt_check.c).
         IBTCheckScenario(),
+        // What the zctcp livepatch refuses to patch (vm/tcp/safety.c).
+        LivepatchSafetyScenario(),
         // Fail on purpose (vm/faults.c): a kernel panic, a runner that never returns. They
         // test zcbench's own handling of a crashed or hung guest.
         GuestChecksScenario(name: "fault-panic"),

@@ -125,7 +125,7 @@ public struct Benchmark: Sendable {
         defer { try? FileManager.default.removeItem(at: scratch) }
         let builder = Builder(repository: pipeline.paths.repository, output: scratch, runner: pipeline.runner, progress: pipeline.progress)
         let start = ContinuousClock.now
-        _ = try await builder.build(release: kernel.release.name, headers: kernel.headers)
+        _ = try await builder.build(release: kernel.release.name, headers: kernel.headers, kernelBuildID: try kernel.buildID())
         return (ContinuousClock.now - start).seconds
     }
 

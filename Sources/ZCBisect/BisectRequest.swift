@@ -30,10 +30,11 @@ public struct BisectRequest: Sendable {
         self.series = series
     }
 
-    /// The bisection asked for, among the module's `designs`; with `defaults` (a replayed
-    /// log), what the request leaves out comes from there. Every bad input is a usage error
-    /// (exit 2).
-    public func setup(runner: CommandRunner, designs: [String], defaults: BisectSetup?, sizeMiB: Int) async throws -> BisectSetup {
+    /// The bisection asked for, among the modules' `designs` (the `realPath` ones are the
+    /// livepatch's); with `defaults` (a replayed log), what the request leaves out comes from
+    /// there. Every bad input is a usage error (exit 2).
+    public func setup(runner: CommandRunner, designs: [String], realPath: [String] = [], defaults: BisectSetup?,
+                      sizeMiB: Int) async throws -> BisectSetup {
         func checked(_ name: String, _ kind: String, _ valid: [String]) throws -> String {
             do {
                 return try NameError.check(name, kind: kind, among: valid)
@@ -42,9 +43,18 @@ public struct BisectRequest: Sendable {
             }
         }
         guard let propertyName = property ?? defaults?.property else {
-            throw ZCError(.usage, "--property is required; valid: \(AccountingProperty.names.joined(separator: ", "))")
+            throw ZCError(.usage, "--property is required; valid: \(AccountingProperty.allNames.joined(separator: ", "))")
         }
-        let property = try checked(propertyName, "property", AccountingProperty.names)
+        let property = try checked(propertyName, "property", AccountingProperty.allNames)
+        /// A design whose path measures the property.
+        func measurable(_ design: String) throws -> String {
+            let real = realPath.contains(design)
+            let valid = real ? AccountingProperty.realPathNames : AccountingProperty.names
+            guard valid.contains(property) else {
+                throw ZCError(.usage, "\(design) is a design of the \(real ? "real" : "simulated") path, which does not measure \(property) (it measures \(valid.joined(separator: ", ")))")
+            }
+            return design
+        }
         let series = try KernelSeries.parse(self.series ?? defaults?.series ?? KernelSeries.v6_1.rawValue).rawValue
         let repeats = self.repeats ?? defaults?.repeats ?? 1
         guard (1...9).contains(repeats) else { throw ZCError(.usage, "--repeat must be between 1 and 9") }
@@ -81,14 +91,15 @@ public struct BisectRequest: Sendable {
                 throw ZCError(.usage, "\(path) does not exist at BAD \(revisions.last ?? bad); pass the module's directory with --path")
             }
             return BisectSetup(mode: .git, property: property, good: good, bad: bad,
-                               variant: try checked(variant ?? defaults?.variant ?? "pool-free", "variant", designs),
+                               variant: try measurable(try checked(variant ?? defaults?.variant ?? "pool-free", "variant", designs)),
                                repository: repository.root.path, path: path, series: series, repeats: repeats, sizeMiB: sizeMiB)
         }
         guard repository == nil, path == nil else {
             throw ZCError(.usage, "--repository and --path belong to git mode (--git GOOD BAD)")
         }
-        let list = try (variants.map { $0.split(separator: ",").map(String.init) } ?? defaults?.variants ?? designs)
-            .map { try checked($0, "variant", designs) }
+        let list = try (variants.map { $0.split(separator: ",").map(String.init) } ?? defaults?.variants
+            ?? designs.filter { !realPath.contains($0) })
+            .map { try measurable(try checked($0, "variant", designs)) }
         guard Set(list).count == list.count, list.count >= 2 else {
             throw ZCError(.usage, "--variants needs at least two variants, each once")
         }

@@ -78,13 +78,17 @@ public struct Bisector: Sendable {
     /// Boots once with `variant` and measures the property. A crash, a hang or a module
     /// that does not load is unmeasured (skip), never bad.
     func measure(variant: String, module: ModuleSource?, candidate: String, attempt: Int) async throws -> StepRun {
-        let plan = RunPlan(scenarios: [], variants: [Variant(variant)], properties: [AccountingProperty.named(setup.property)!],
-                           expectations: expectations)
+        let real = try pipeline.module().tcpDesigns.contains(variant)
+        let plan = real
+            ? RunPlan(scenarios: [], expectations: expectations, designs: [Variant(variant)],
+                      realProperties: [AccountingProperty.realPathNamed(setup.property)].compactMap { $0 })
+            : RunPlan(scenarios: [], variants: [Variant(variant)], properties: [AccountingProperty.named(setup.property)].compactMap { $0 },
+                      expectations: expectations)
         let report = try await pipeline.run(.series(try KernelSeries.parse(setup.series)), plan: plan, options: options,
                                          module: module)
         var run = StepRun(candidate: candidate, attempt: attempt, state: .unmeasured, measured: "",
                           runDirectory: report.runDirectory)
-        guard let cell = report.matrix?[Variant(variant), setup.property] else {
+        guard let cell = report.cell(Variant(variant), setup.property) else {
             run.measured = "no result: \(report.problem ?? report.moduleLoad.measured)"
             return run
         }

@@ -18,12 +18,16 @@ public struct ModuleSource: Sendable, Equatable {
 public struct BuildProducts: Sendable, Equatable {
     /// The zcpool module, checked against the target release.
     public var module: String
+    /// The zctcp livepatch (kernel/zctcp/), checked against the target release; nil for a
+    /// module source without it (a revision from before it, in a git bisection).
+    public var livepatch: String?
     /// Static guest programs.
     public var initProgram: String
     public var runner: String
 }
 
-/// Builds the zcpool module with kbuild and the guest programs with gcc (through vm/Makefile).
+/// Builds the zcpool module and the zctcp livepatch (kernel/zctcp/, a subdirectory of the
+/// same kbuild) with kbuild and the guest programs with gcc (through vm/Makefile).
 ///
 /// kernel/ is mirrored into `<output>/<release>/kernel` (only changed files are copied, so
 /// their timestamps stay) and built there with `make -C <headers> M=<that dir>`: one build
@@ -42,12 +46,14 @@ public struct Builder: Sendable {
         self.progress = progress
     }
 
-    /// kbuild for the module in `moduleDirectory`. Source paths compiled into the module
+    /// kbuild for the modules in `moduleDirectory`. Source paths compiled into the modules
     /// (WARN_ON's file names) are mapped to `zcpool/`, so the same sources give the same
     /// bytes wherever they are built: a bisect compares module binaries across worktrees.
-    public static func kbuild(headers: String, moduleDirectory: String, jobs: Int = 2) -> Command {
+    /// `kernelBuildID` is the build ID of the kernel image the livepatch is for (it refuses
+    /// any other kernel, and every kernel when built without one).
+    public static func kbuild(headers: String, moduleDirectory: String, kernelBuildID: String?, jobs: Int = 2) -> Command {
         Command("make", ["-C", headers, "M=\(moduleDirectory)", "KCFLAGS=-ffile-prefix-map=\(moduleDirectory)=zcpool",
-                         "-j\(jobs)", "modules"])
+                         "ZCTCP_BUILD_ID=\(kernelBuildID ?? "")", "-j\(jobs)", "modules"])
     }
 
     public static func guestPrograms(vmDirectory: String, output: String, jobs: Int = 2) -> Command {
@@ -58,9 +64,11 @@ public struct Builder: Sendable {
         output.appendingPathComponent(release).appendingPathComponent("kernel")
     }
 
-    /// Builds everything for `release` against the kbuild tree `headers`: the module from
-    /// `module` (default: the checkout's kernel/, built in `<output>/<release>/kernel`).
-    public func build(release: String, headers: String, module: ModuleSource? = nil) async throws -> BuildProducts {
+    /// Builds everything for `release` against the kbuild tree `headers`: the modules from
+    /// `module` (default: the checkout's kernel/, built in `<output>/<release>/kernel`), the
+    /// livepatch for the kernel image whose build ID is `kernelBuildID`.
+    public func build(release: String, headers: String, kernelBuildID: String?,
+                      module: ModuleSource? = nil) async throws -> BuildProducts {
         guard FileManager.default.fileExists(atPath: headers + "/Makefile") else {
             throw ZCError(.missingDependency, "no kbuild tree at \(headers); run `zcbench kernel fetch` or install the headers package")
         }
@@ -77,10 +85,13 @@ public struct Builder: Sendable {
         if source.source.standardizedFileURL != moduleDir.standardizedFileURL {
             try mirror(from: source.source, to: moduleDir)
         }
-        let kbuild = Self.kbuild(headers: headers, moduleDirectory: moduleDir.path)
+        let kbuild = Self.kbuild(headers: headers, moduleDirectory: moduleDir.path, kernelBuildID: kernelBuildID)
         let moduleFile = moduleDir.appendingPathComponent("zcpool.ko")
-        try await buildIfStale(kbuild, what: "the zcpool module", title: "building zcpool.ko for \(release)",
-                               products: [moduleFile], sources: [moduleDir],
+        let hasLivepatch = FileManager.default.fileExists(atPath: moduleDir.appendingPathComponent("zctcp/Kbuild").path)
+        let livepatchFile = hasLivepatch ? moduleDir.appendingPathComponent("zctcp/zctcp.ko") : nil
+        try await buildIfStale(kbuild, what: "the modules",
+                               title: "building zcpool.ko\(hasLivepatch ? " and zctcp.ko" : "") for \(release)",
+                               products: [moduleFile] + [livepatchFile].compactMap { $0 }, sources: [moduleDir],
                                stamp: moduleDir.appendingPathComponent(".zcbench-built"))
         let vmOut = output.appendingPathComponent("vm")
         let vmSource = repository.appendingPathComponent("vm")
@@ -89,10 +100,10 @@ public struct Builder: Sendable {
                                products: ["init", "zcrunner"].map { vmOut.appendingPathComponent($0) },
                                sources: [vmSource, repository.appendingPathComponent("kernel/uapi")],
                                stamp: vmOut.appendingPathComponent(".zcbench-built"))
-        let modulePath = moduleFile.path
-        let info = try Modinfo.read(path: modulePath)
-        try checkVermagic(info["vermagic"], release: release, module: modulePath)
-        return BuildProducts(module: modulePath,
+        for module in [moduleFile, livepatchFile].compactMap({ $0?.path }) {
+            try checkVermagic(try Modinfo.read(path: module)["vermagic"], release: release, module: module)
+        }
+        return BuildProducts(module: moduleFile.path, livepatch: livepatchFile?.path,
                              initProgram: vmOut.appendingPathComponent("init").path,
                              runner: vmOut.appendingPathComponent("zcrunner").path)
     }

@@ -10,6 +10,7 @@ public enum GuestProtocol {
         case mode
         case scenarios
         case variants
+        case tcpDesigns = "tcp_designs"
         case sizeMiB = "size_mib"
         case settleMilliseconds = "settle_ms"
         case flushStats = "flush_stats"
@@ -81,6 +82,8 @@ public struct GuestParameters: Sendable, Equatable {
     public var mode: GuestProtocol.Mode = .run
     public var scenarios: [String] = []
     public var variants: [String] = []
+    /// The real path's designs (kernel/uapi/zctcp.h): the runner patches the kernel with each.
+    public var tcpDesigns: [String] = []
     public var sizeMiB: Int = 32
     public var settleMilliseconds: Int = 0
     public var flushStats = true
@@ -97,6 +100,7 @@ public struct GuestParameters: Sendable, Equatable {
         var pairs: [(key: GuestProtocol.Key, value: String)] = [(.mode, mode.rawValue)]
         if !scenarios.isEmpty { pairs.append((.scenarios, scenarios.joined(separator: ","))) }
         if !variants.isEmpty { pairs.append((.variants, variants.joined(separator: ","))) }
+        if !tcpDesigns.isEmpty { pairs.append((.tcpDesigns, tcpDesigns.joined(separator: ","))) }
         pairs.append((.sizeMiB, "\(sizeMiB)"))
         pairs.append((.settleMilliseconds, "\(settleMilliseconds)"))
         pairs.append((.flushStats, flushStats ? "1" : "0"))

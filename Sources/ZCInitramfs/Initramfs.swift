@@ -38,6 +38,7 @@ public struct InitramfsError: Error, CustomStringConvertible {
 /// /bin/busybox             busybox (0755), plus /bin/sh -> busybox
 /// /bin/zcrunner            zcrunner (0755)
 /// /lib/modules/zcpool.ko   the module (0644)
+/// /lib/modules/zctcp.ko    the livepatch (0644)
 /// /dev/console, /dev/ttyS0, /dev/ttyS1, /dev/null
 /// /proc, /sys, /tmp, /root  mount points and scratch directories
 /// ```
@@ -67,18 +68,22 @@ public struct InitramfsLayout: Sendable {
     public var zcrunnerPath: String
     /// Host path of the built module; it is stored as lib/modules/zcpool.ko.
     public var modulePath: String
+    /// Host path of the built livepatch; it is stored as lib/modules/zctcp.ko (nil: none,
+    /// the real path's designs then fail to load, saying so).
+    public var livepatchPath: String?
     /// Further files; missing parent directories are created.
     public var extraFiles: [ExtraFile]
 
     /// Creates a layout from host paths.
     public init(
-        initPath: String, busyboxPath: String, zcrunnerPath: String, modulePath: String,
+        initPath: String, busyboxPath: String, zcrunnerPath: String, modulePath: String, livepatchPath: String?,
         extraFiles: [ExtraFile] = []
     ) {
         self.initPath = initPath
         self.busyboxPath = busyboxPath
         self.zcrunnerPath = zcrunnerPath
         self.modulePath = modulePath
+        self.livepatchPath = livepatchPath
         self.extraFiles = extraFiles
     }
 
@@ -87,6 +92,7 @@ public struct InitramfsLayout: Sendable {
     public static let initArchivePath = "init"
     public static let runnerArchivePath = "bin/zcrunner"
     public static let moduleArchivePath = "lib/modules/zcpool.ko"
+    public static let livepatchArchivePath = "lib/modules/zctcp.ko"
     public static let resultsArchivePath = "dev/ttyS1"
 
     /// The directories, in creation order, with their modes.
@@ -114,12 +120,13 @@ public struct InitramfsLayout: Sendable {
                 throw InitramfsError(.readFailed, message: "initramfs: cannot read \(hostPath)", cause: error)
             }
         }
-        let files: [(path: String, contents: [UInt8], mode: UInt32)] = [
+        var files: [(path: String, contents: [UInt8], mode: UInt32)] = [
             (Self.initArchivePath, try read(initPath), 0o755),
             ("bin/busybox", try read(busyboxPath), 0o755),
             (Self.runnerArchivePath, try read(zcrunnerPath), 0o755),
             (Self.moduleArchivePath, try read(modulePath), 0o644),
         ]
+        if let livepatchPath { files.append((Self.livepatchArchivePath, try read(livepatchPath), 0o644)) }
         var extras: [(path: String, contents: [UInt8], mode: UInt32)] = []
         for extra in extraFiles {
             extras.append((extra.archivePath, try read(extra.hostPath), extra.mode))

@@ -40,27 +40,58 @@ public enum BootImage {
         return Payload(range: start..<(start + length), decompressor: decompressor)
     }
 
-    /// True when `elf` is an ELF64 file with a Xen PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY).
-    public static func hasPVHNote(_ elf: Data) -> Bool {
-        let b = [UInt8](elf)
-        guard b.count > 64, b[0] == 0x7f, b[1] == 0x45, b[2] == 0x4c, b[3] == 0x46, b[4] == 2, b[5] == 1 else { return false }
-        func u16(_ at: Int) -> Int { Int(b[at]) | Int(b[at + 1]) << 8 }
+    /// One ELF note: its owner's name (without the NUL), type and descriptor.
+    public struct Note: Equatable, Sendable {
+        public var name: String
+        public var type: Int
+        public var descriptor: [UInt8]
+    }
+
+    /// The notes of the PT_NOTE segments of `elf`, an ELF64 little-endian file; empty for
+    /// anything else.
+    public static func notes(_ elf: Data) -> [Note] {
+        let base = elf.startIndex
+        guard elf.count > 64, elf.starts(with: [0x7f, 0x45, 0x4c, 0x46, 2, 1]) else { return [] }
+        func byte(_ at: Int) -> Int { Int(elf[base + at]) }
+        func u16(_ at: Int) -> Int { byte(at) | byte(at + 1) << 8 }
         func u32(_ at: Int) -> Int { u16(at) | u16(at + 2) << 16 }
         func u64(_ at: Int) -> Int { u32(at) | u32(at + 4) << 32 }
+        func bytes(_ at: Int, _ count: Int) -> [UInt8] { [UInt8](elf[(base + at)..<(base + at + count)]) }
+        var notes: [Note] = []
         let phoff = u64(0x20), phentsize = u16(0x36), phnum = u16(0x38)
         for index in 0..<phnum {
             let header = phoff + index * phentsize
-            guard header + 56 <= b.count, u32(header) == 4 else { continue } // PT_NOTE
+            guard header + 56 <= elf.count, u32(header) == 4 else { continue } // PT_NOTE
             var note = u64(header + 8)
-            let end = min(b.count, note + u64(header + 32))
+            let end = min(elf.count, note + u64(header + 32))
             while note + 12 <= end {
                 let nameSize = u32(note), descSize = u32(note + 4), type = u32(note + 8)
-                let name = note + 12
-                if type == 18, nameSize == 4, name + 4 <= end, Array(b[name..<(name + 3)]) == [0x58, 0x65, 0x6e] { return true }
-                note = name + (nameSize + 3) / 4 * 4 + (descSize + 3) / 4 * 4
+                let name = note + 12, descriptor = name + (nameSize + 3) / 4 * 4
+                guard descriptor + descSize <= end else { break }
+                let owner = bytes(name, nameSize).prefix { $0 != 0 }
+                notes.append(Note(name: String(decoding: owner, as: UTF8.self), type: type,
+                                  descriptor: bytes(descriptor, descSize)))
+                note = descriptor + (descSize + 3) / 4 * 4
             }
         }
-        return false
+        return notes
+    }
+
+    /// True when `elf` is an ELF64 file with a Xen PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY).
+    public static func hasPVHNote(_ elf: Data) -> Bool {
+        notes(elf).contains { $0.name == "Xen" && $0.type == 18 }
+    }
+
+    /// The build ID (NT_GNU_BUILD_ID) of the ELF file `elf`, in lower-case hex: the kernel's
+    /// vmlinux_build_id, which the livepatch compares with the one it was built for.
+    public static func buildID(_ elf: Data) -> String? {
+        notes(elf).first { $0.name == "GNU" && $0.type == 3 && !$0.descriptor.isEmpty }
+            .map { $0.descriptor.map { String(format: "%02x", $0) }.joined() }
+    }
+
+    /// The build ID of the vmlinux at `path` (read mapped: only its notes are touched).
+    public static func buildID(ofFile path: String) throws -> String? {
+        try buildID(Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped))
     }
 
     /// The command that writes the decompressed payload file `compressed` to `output`.

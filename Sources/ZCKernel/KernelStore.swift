@@ -21,6 +21,12 @@ public struct KernelTarget: Sendable, Equatable, Codable {
         self.vmlinux = vmlinux
         self.headers = headers
     }
+
+    /// The build ID of `vmlinux` (its GNU build-id note), nil without a vmlinux: what the
+    /// livepatch is built for.
+    public func buildID() throws -> String? {
+        try vmlinux.flatMap { try BootImage.buildID(ofFile: $0) }
+    }
 }
 
 /// The kernel cache: `<cache>/kernels/<release>/{vmlinuz,config,System.map,vmlinux,md5sums}` plus

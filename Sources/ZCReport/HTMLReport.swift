@@ -49,7 +49,8 @@ public enum HTMLReport {
             out.append("<pre>\(e(report.consoleExcerpt.joined(separator: "\n")))</pre>")
             out.append("<p>Console log and results are kept in <code>\(e(report.runDirectory))</code>.</p>")
         }
-        if let matrix = report.matrix {
+        for matrix in report.matrices {
+            out.append("<h3>\(e(matrix.path.title))</h3>")
             out += matrixTable(matrix)
             out += figures(matrix)
             out += cells(matrix)

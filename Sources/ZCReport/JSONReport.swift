@@ -39,7 +39,7 @@ public enum JSONReport {
         for scenario in report.scenarios {
             nodes += scenario.checks.map { node([scenario.scenario, $0.property], $0) }
         }
-        for cell in report.matrix?.cells ?? [] {
+        for cell in report.matrices.flatMap(\.cells) {
             nodes.append(TestNode(path: ["zcbench", report.kernel, cell.variant.name, cell.property], name: cell.property,
                                   result: result(cell.outcome), outcome: cell.outcome.rawValue, expected: cell.expected.rawValue,
                                   data: ["measured": cell.measured, "condition": cell.condition, "reason": cell.reason,

@@ -99,7 +99,7 @@ public enum JUnitReport {
                     type: Outcome.crashed.rawValue, message: "CRASHED: \(problem)", text: problem)))
             }
         }
-        for cell in report.matrix?.cells ?? [] {
+        for cell in report.matrices.flatMap(\.cells) {
             cases.append(testCase("\(cell.variant)/\(cell.property)", outcome: cell.outcome, expected: cell.expected,
                                   measured: cell.measured, condition: cell.condition, reason: cell.reason,
                                   tolerance: cell.tolerance))

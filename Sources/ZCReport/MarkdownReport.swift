@@ -27,8 +27,8 @@ public enum MarkdownReport {
             out += [""] + report.consoleExcerpt.map { "    \($0)" }
             out += [""] + ReportFormat.wrap("Console log and results are kept in \(report.runDirectory).")
         }
-        if let matrix = report.matrix {
-            out += [""] + table(matrix)
+        for matrix in report.matrices {
+            out += ["", "The \(matrix.path.title):", ""] + table(matrix)
             out += [""] + ReportFormat.wrap("pass/xfail: as expected (xfail: the design's known hole was seen); FAIL: "
                 + "a property expected to hold did not; XPASS: an expected hole was not seen; CRASHED: no "
                 + "measurement.")

@@ -65,9 +65,11 @@ public enum ReportFormat {
         if !report.moduleLoad.outcome.matchesExpectation { reasons.append("the module did not load") }
         let scenarios = report.scenarios.filter { !$0.passed }.map(\.scenario)
         if !scenarios.isEmpty { reasons.append("\(scenarios.joined(separator: ", ")) did not pass") }
-        if let matrix = report.matrix {
+        for matrix in report.matrices {
             let differ = matrix.cells.filter { !$0.outcome.matchesExpectation }.count
-            if differ > 0 { reasons.append("\(differ) of \(matrix.cells.count) matrix cells differ from their expectation") }
+            if differ > 0 {
+                reasons.append("\(differ) of \(matrix.cells.count) cells of the \(matrix.path.title) differ from their expectation")
+            }
         }
         return "EXPECTATIONS NOT MET" + (reasons.isEmpty ? "" : " (" + reasons.joined(separator: "; ") + ")")
     }

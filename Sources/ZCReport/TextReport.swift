@@ -24,8 +24,8 @@ public enum TextReport {
                 out += (scenario.notes ?? []).map { "    | \($0)" }
                 if let problem = scenario.problem { out.append("  \(scenario.scenario): CRASHED - \(problem)") }
             }
-            if let matrix = report.matrix {
-                out.append("  matrix against \(report.expectationsFile ?? "expectations"):")
+            for matrix in report.matrices {
+                out.append("  matrix, \(matrix.path.title), against \(report.expectationsFile ?? "expectations"):")
                 out += MatrixTable.text(matrix).split(separator: "\n", omittingEmptySubsequences: false).map { "  \($0)" }
                 for cell in matrix.cells where !cell.outcome.matchesExpectation {
                     out.append("  \(cell.outcome.label) \(cell.variant)/\(cell.property) (expected \(cell.expected.rawValue)): \(cell.measured)")

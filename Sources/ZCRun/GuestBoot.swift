@@ -46,7 +46,8 @@ public struct GuestBoot: Sendable {
     /// Writes the initramfs for `products` into `directory`.
     public func writeInitramfs(products: BuildProducts, to url: URL) throws {
         let layout = InitramfsLayout(initPath: products.initProgram, busyboxPath: options.busybox,
-                                     zcrunnerPath: products.runner, modulePath: products.module)
+                                     zcrunnerPath: products.runner, modulePath: products.module,
+                                     livepatchPath: products.livepatch)
         do {
             let bytes = try layout.build { path in [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
             try Data(bytes).write(to: url, options: .atomic)

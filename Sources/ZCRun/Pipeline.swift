@@ -48,7 +48,9 @@ public struct Pipeline: Sendable {
         let url = path.map { URL(fileURLWithPath: $0) }
             ?? paths.repository.appendingPathComponent("expectations/default.yaml")
         do {
-            return try ExpectationSet.load(url, variants: try module().variants, properties: AccountingProperty.names)
+            let module = try module()
+            return try ExpectationSet.load(url, variants: module.allDesigns, properties: AccountingProperty.names,
+                                           realPath: module.tcpDesigns)
         } catch let error as ExpectationError {
             throw ZCError(.usage, error.description)
         }
@@ -64,7 +66,8 @@ public struct Pipeline: Sendable {
 
     /// Builds the module (the checkout's, or `module`) and the guest programs for `kernel`.
     public func build(_ kernel: KernelTarget, module: ModuleSource? = nil) async throws -> BuildProducts {
-        try await builder.build(release: kernel.release.name, headers: kernel.headers, module: module)
+        try await builder.build(release: kernel.release.name, headers: kernel.headers, kernelBuildID: try kernel.buildID(),
+                            module: module)
     }
 
     /// A fresh directory for one boot's logs: `<runs>/<release>-<time>-<pid>-<random>`.

@@ -17,14 +17,21 @@ public struct RunPlan: Sendable {
     }
 
     public init(scenarios: [any Scenario], variants: [Variant] = [], properties: [AccountingProperty] = [],
-                expectations: ExpectationSet? = nil) {
-        self.init(Selection(scenarios: scenarios, variants: variants, properties: properties, expectations: expectations))
+                expectations: ExpectationSet? = nil, designs: [Variant] = [], realProperties: [AccountingProperty] = []) {
+        self.init(Selection(scenarios: scenarios, variants: variants, properties: properties, expectations: expectations,
+                            designs: designs, realProperties: realProperties))
     }
 
     /// The `zcbench.scenarios` list the guest runs: once-only scenarios first, then the
-    /// matrix scenarios, which the guest runs for each of the variants.
+    /// matrix scenarios, which the guest runs for each of the variants (those of the
+    /// simulated path) and each of the designs (those of the real path): a name both paths
+    /// measure is listed once.
     public var guestScenarios: [String] {
-        selection.scenarios.map(\.name) + (selection.variants.isEmpty ? [] : selection.properties.map(\.name))
+        var names = selection.scenarios.map(\.name)
+        let matrix = (selection.variants.isEmpty ? [] : selection.properties.map(\.name))
+            + (selection.designs.isEmpty ? [] : selection.realProperties.map(\.name))
+        for name in matrix where !names.contains(name) { names.append(name) }
+        return names
     }
 
     /// How long a boot of this plan may take under TCG. Fuzzing: 90 s for the boot, the
@@ -33,7 +40,8 @@ public struct RunPlan: Sendable {
     /// Otherwise 120 s for boot and the short scenarios, plus 60 s for zcpool-variants and
     /// 30 s per variant of a matrix (about 5 s are measured per variant with forced stats
     /// flushes), and for each cgroup sample (about 20 per variant, 10 in zcpool-variants)
-    /// the settle wait.
+    /// the settle wait; 30 s per real-path design (about 1 s measured per design: a
+    /// transfer of 32 MiB per property).
     public func defaultTimeout(settle: Duration = .zero) -> Duration {
         if let fuzz {
             if !fuzz.repro.isEmpty { return .seconds(90 + 10 * fuzz.variants.count) }
@@ -42,6 +50,7 @@ public struct RunPlan: Sendable {
         var seconds = 120.0
         if selection.scenarios.contains(where: { $0.name == "zcpool-variants" }) { seconds += 60 + 10 * settle.seconds }
         if !selection.properties.isEmpty { seconds += Double(selection.variants.count) * (30 + 20 * settle.seconds) }
+        if !selection.realProperties.isEmpty { seconds += Double(selection.designs.count) * (30 + 10 * settle.seconds) }
         return .seconds(seconds)
     }
 
@@ -57,6 +66,7 @@ public struct RunPlan: Sendable {
         var parameters = GuestParameters()
         parameters.scenarios = guestScenarios
         parameters.variants = selection.variants.map(\.name)
+        parameters.tcpDesigns = selection.designs.map(\.name)
         parameters.sizeMiB = options.sizeMiB
         parameters.settleMilliseconds = options.settleMilliseconds
         parameters.flushStats = options.flushStats
@@ -68,11 +78,12 @@ public struct RunPlan: Sendable {
 
     /// Refuses a plan whose expectations leave a (variant, property) unjudged.
     public func validate() throws {
-        guard !selection.variants.isEmpty else { return }
+        guard !selection.variants.isEmpty || !selection.designs.isEmpty else { return }
         guard let expectations = selection.expectations else {
             throw ZCError(.usage, "variants given without an expectations file")
         }
         let missing = expectations.missing(variants: selection.variants.map(\.name), properties: selection.properties.map(\.name))
+            + expectations.missing(variants: selection.designs.map(\.name), properties: selection.realProperties.map(\.name))
         guard missing.isEmpty else {
             throw ZCError(.usage, "\(expectations.file) has no expectation for \(missing.joined(separator: ", "))")
         }

@@ -7,16 +7,26 @@ import ZCTestSupport
 struct ExpectationTests {
     let designs = (try? MatrixSample.designs()) ?? []
 
+    let tcpDesigns = (try? MatrixSample.tcpDesigns()) ?? []
+
     func parse(_ text: String) throws -> ExpectationSet {
-        try ExpectationSet.parse(text, file: "mine.yaml", variants: designs, properties: AccountingProperty.names)
+        try ExpectationSet.parse(text, file: "mine.yaml", variants: designs + tcpDesigns, properties: AccountingProperty.allNames,
+                                 realPath: tcpDesigns)
     }
 
     @Test("the checked-in file covers every variant and property")
     func checkedIn() throws {
         let set = try MatrixSample.expectations()
         #expect(designs == ["unaccounted", "v1", "v2", "pool-free", "batch", "steal"])
+        #expect(tcpDesigns == ["tcp-unaccounted", "tcp-v1", "tcp-kmem"])
         #expect(set.missing(variants: designs, properties: AccountingProperty.names).isEmpty)
-        #expect(set.entries.count == designs.count * AccountingProperty.names.count)
+        #expect(set.missing(variants: tcpDesigns, properties: AccountingProperty.realPathNames).isEmpty)
+        #expect(set.entries.count == designs.count * AccountingProperty.names.count
+            + tcpDesigns.count * AccountingProperty.realPathNames.count)
+        // The real path: the stock kernel's hole, the kmem charge where memory.stat puts it.
+        #expect(set["tcp-unaccounted", "steady"]?.expected == .fail)
+        #expect(set["tcp-kmem", "steady"]?.stat == "kernel")
+        #expect(set["tcp-v1", "steady"]?.stat == "none")
         // The review's claims, as the file states them.
         #expect(set["v2", "nofail-overshoot"]?.expected == .fail)
         #expect(set["v1", "memory-max"]?.expected == .fail)
@@ -66,6 +76,8 @@ struct ExpectationTests {
         ("variants:\n  v1:\n    steady: [pass]\n", 3, "steady", "an expectation is a mapping"),
         ("variants:\n  v1:\n    steady: {expect: pass, reason: r}\n    steady: {expect: fail, reason: r}\n", 3, "steady", "duplicate key"),
         ("variants:\n  v1:\n    steady: {expect: pass, reason: r\n", 4, "", "not valid YAML"),
+        ("variants:\n  tcp-kmem:\n    zombie: {expect: pass, reason: r}\n", 3, "zombie",
+         "not measured on the real path (its properties: steady, release, unload)"),
     ])
     func mistakes(_ text: String, line: Int, key: String, message: String) {
         let error = #expect(throws: ExpectationError.self) { try parse(text) }

@@ -176,8 +176,9 @@ struct DesignsScenarioTests {
                                   with: "  pool-free:\n    steady:            {expect: fail, tolerance: batch, reason: \"said so\", stat: none}")
             .replacingOccurrences(of: "    double-charge:     {expect: fail, tolerance: 32 pages, reason: \"the units' socket charge is released only when the call frees them: the whole call is charged twice\"}",
                                   with: "    double-charge:     {expect: pass, tolerance: 32 pages, reason: \"said so\"}")
-        let expectations = try ExpectationSet.parse(yaml, file: "other.yaml", variants: try MatrixSample.designs(),
-                                                    properties: AccountingProperty.names)
+        let module = try MatrixSample.module()
+        let expectations = try ExpectationSet.parse(yaml, file: "other.yaml", variants: module.allDesigns,
+                                                    properties: AccountingProperty.allNames, realPath: module.tcpDesigns)
         #expect(expectations["pool-free", "steady"]?.expected == .fail)
         let report = DesignsScenario().evaluate(try test(), expectations: expectations)
         let failed = report.checks.filter { $0.outcome != .pass }.map(\.property)
@@ -215,5 +216,10 @@ struct ScenarioParityTests {
     @Test("matrix properties, in column order")
     func properties() throws {
         #expect(try names("matrix") == AccountingProperty.names)
+    }
+
+    @Test("real-path properties, in column order")
+    func realPath() throws {
+        #expect(try names("tcp_matrix") == AccountingProperty.realPathNames)
     }
 }

@@ -42,8 +42,9 @@ struct BuildTests {
 
     @Test("kbuild and the guest programs, as commands")
     func commands() {
-        #expect(Builder.kbuild(headers: "/usr/src/linux-headers-6.1.0-56-amd64", moduleDirectory: "/o/6.1.0-56-amd64/kernel").description
-                == "make -C /usr/src/linux-headers-6.1.0-56-amd64 M=/o/6.1.0-56-amd64/kernel KCFLAGS=-ffile-prefix-map=/o/6.1.0-56-amd64/kernel=zcpool -j2 modules")
+        #expect(Builder.kbuild(headers: "/usr/src/linux-headers-6.1.0-56-amd64", moduleDirectory: "/o/6.1.0-56-amd64/kernel",
+                                kernelBuildID: "6a2b4ac7").description
+                == "make -C /usr/src/linux-headers-6.1.0-56-amd64 M=/o/6.1.0-56-amd64/kernel KCFLAGS=-ffile-prefix-map=/o/6.1.0-56-amd64/kernel=zcpool ZCTCP_BUILD_ID=6a2b4ac7 -j2 modules")
         #expect(Builder.guestPrograms(vmDirectory: "/r/vm", output: "/o/vm").description == "make -C /r/vm O=/o/vm -j2")
     }
 

@@ -42,10 +42,31 @@ struct CommandLineTests {
     func check(_ arguments: [String], kernels: [KernelChoice]) throws {
         let request = try bootRequest(arguments)
         #expect(request.kernels == kernels)
-        #expect(request.plan.selection.scenarios.map(\.name) == ["tcp-zerocopy", "zcpool-device", "zcpool-variants"])
+        #expect(request.plan.selection.scenarios.map(\.name) == ["tcp-zerocopy", "zcpool-device", "zcpool-variants", "livepatch-safety"])
         #expect(request.plan.selection.variants == ["unaccounted", "v1", "v2", "pool-free", "batch", "steal"])
         #expect(request.plan.selection.properties.map(\.name) == AccountingProperty.names)
+        #expect(request.plan.selection.designs == ["tcp-unaccounted", "tcp-v1", "tcp-kmem"])
+        #expect(request.plan.selection.realProperties.map(\.name) == AccountingProperty.realPathNames)
+        #expect(words(request).contains("zcbench.tcp_designs=tcp-unaccounted,tcp-v1,tcp-kmem"))
         #expect(request.options == BootOptions())
+    }
+
+    @Test("the real path: --variants names the livepatch's designs, each with its path's properties")
+    func realPath() throws {
+        let request = try bootRequest(["check", "--variants", "tcp-kmem,tcp-unaccounted", "--property", "steady"])
+        #expect(request.plan.selection.variants.isEmpty)
+        #expect(request.plan.selection.designs == ["tcp-kmem", "tcp-unaccounted"])
+        #expect(request.plan.guestScenarios == ["steady"])
+        #expect(words(request).contains("zcbench.tcp_designs=tcp-kmem,tcp-unaccounted"))
+        #expect(!words(request).contains { $0.hasPrefix("zcbench.variants=") })
+        // Both paths in one boot: a property both measure is run once per design of each.
+        let both = try bootRequest(["run", "--property", "release,double-charge", "--variants", "v1,tcp-v1"])
+        #expect(both.plan.selection.variants == ["v1"] && both.plan.selection.properties.map(\.name) == ["release", "double-charge"])
+        #expect(both.plan.selection.designs == ["tcp-v1"] && both.plan.selection.realProperties.map(\.name) == ["release"])
+        #expect(both.plan.guestScenarios == ["release", "double-charge"])
+        // With every design, a property only the simulated path measures runs there alone.
+        let all = try bootRequest(["check", "--property", "double-charge"])
+        #expect(all.plan.selection.designs.isEmpty && all.plan.selection.variants.count == 6)
     }
 
     @Test("check --property picks matrix cells only; --variants picks designs in the order given")
@@ -129,6 +150,8 @@ struct UsageErrorTests {
         (["run"], "run needs --scenario"),
         (["run", "--scenario", "tcp-zerocpy"], "did you mean 'tcp-zerocopy'?"),
         (["run", "--scenario", "tcp-zerocopy", "--variants", "v1"], "give --property too"),
+        (["check", "--variants", "tcp-kmem", "--property", "zombie"], "unknown real-path property 'zombie'"),
+        (["check", "--variants", "tcp-kmen"], "did you mean 'tcp-kmem'?"),
     ])
     func checks(_ arguments: [String], message: String) throws {
         let error = #expect(throws: ZCError.self) { _ = try bootRequest(arguments) }
@@ -169,6 +192,8 @@ struct NewDesignTests {
             .replacingOccurrences(of: "\t[ZCPOOL_VARIANT_STEAL]\t\t= \"steal\",\t\t\\\n",
                                   with: "\t[ZCPOOL_VARIANT_STEAL]\t\t= \"steal\",\t\t\\\n\t[ZCPOOL_VARIANT_STEAL + 1] = \"pool-free-batched\", \\\n")
         try Data(header.utf8).write(to: root.appendingPathComponent(ModuleInterface.headerPath))
+        try Data(try TestSupport.repositoryFile(ModuleInterface.livepatchHeaderPath).utf8)
+            .write(to: root.appendingPathComponent(ModuleInterface.livepatchHeaderPath))
         var yaml = try TestSupport.repositoryFile("expectations/default.yaml")
         let poolFree = yaml.components(separatedBy: "\n  pool-free:\n")[1].components(separatedBy: "\n  batch:\n")[0]
         yaml += "  pool-free-batched:\n" + poolFree + "\n"

@@ -108,6 +108,16 @@ struct ModuleInterfaceTests {
         #expect(module.faults == ["orphan-leak", "orphan-oops", "counters-lie"])
     }
 
+    @Test("the livepatch's header names the real path's three designs, the stock kernel first")
+    func livepatch() throws {
+        let module = try #require(ModuleInterface(header: try TestSupport.repositoryFile(ModuleInterface.headerPath),
+                                                  livepatchHeader: try TestSupport.repositoryFile(ModuleInterface.livepatchHeaderPath)))
+        #expect(module.tcpDesigns == ["tcp-unaccounted", "tcp-v1", "tcp-kmem"])
+        #expect(module.allDesigns == module.variants + module.tcpDesigns)
+        #expect(try ModuleInterface.load(repository: TestSupport.repository) == module)
+        #expect(ModuleInterface(header: try TestSupport.repositoryFile(ModuleInterface.headerPath), livepatchHeader: "") == nil)
+    }
+
     @Test("a seventh design in the header is a seventh design for zcbench")
     func added() throws {
         let header = try TestSupport.repositoryFile(ModuleInterface.headerPath)

@@ -15,13 +15,15 @@ struct InitramfsTests {
         "/host/busybox": Array("busybox-binary".utf8),
         "/host/zcrunner": Array("zcrunner-binary".utf8),
         "/host/build/zcpool.ko": Array("module".utf8),
+        "/host/build/zctcp/zctcp.ko": Array("livepatch".utf8),
         "/host/scenarios.conf": Array("tcp-zerocopy\n".utf8),
     ]
 
     func layout(extraFiles: [InitramfsLayout.ExtraFile] = []) -> InitramfsLayout {
         InitramfsLayout(
             initPath: "/host/init", busyboxPath: "/host/busybox", zcrunnerPath: "/host/zcrunner",
-            modulePath: "/host/build/zcpool.ko", extraFiles: extraFiles)
+            modulePath: "/host/build/zcpool.ko",
+            livepatchPath: "/host/build/zctcp/zctcp.ko", extraFiles: extraFiles)
     }
 
     func read(_ path: String) throws -> [UInt8] {
@@ -36,7 +38,7 @@ struct InitramfsTests {
             "bin", "dev", "lib", "lib/modules", "proc", "sys", "tmp", "root",
             "dev/console", "dev/ttyS0", "dev/ttyS1", "dev/null",
             "init", "bin/busybox", "bin/sh", "bin/zcrunner", "lib/modules/zcpool.ko",
-            "TRAILER!!!",
+            "lib/modules/zctcp.ko", "TRAILER!!!",
         ])
         let byName = Dictionary(uniqueKeysWithValues: entries.map { ($0.name, $0) })
         #expect(byName["init"]?.mode == 0o100755)
@@ -47,8 +49,18 @@ struct InitramfsTests {
         #expect(byName["bin/sh"]?.data == Array("busybox".utf8))
         #expect(byName["lib/modules/zcpool.ko"]?.mode == 0o100644)
         #expect(byName["lib/modules/zcpool.ko"]?.data == Array("module".utf8))
+        #expect(byName["lib/modules/zctcp.ko"]?.mode == 0o100644)
+        #expect(byName["lib/modules/zctcp.ko"]?.data == Array("livepatch".utf8))
         #expect(byName["tmp"]?.mode == 0o41777)
         #expect(entries.filter { $0.mode & 0o170000 == 0o040000 }.allSatisfy { $0.nlink == 2 })
+    }
+
+    @Test("a module source without the livepatch (an older revision) gives an archive without it")
+    func withoutLivepatch() throws {
+        var old = layout()
+        old.livepatchPath = nil
+        let names = try NewcTestEntry.read(old.build(readFile: read)).map(\.name)
+        #expect(names.contains("lib/modules/zcpool.ko") && !names.contains("lib/modules/zctcp.ko"))
     }
 
     @Test("device nodes", arguments: [
@@ -116,6 +128,9 @@ struct InitramfsTests {
             try Data(try read(onDisk[keyPath: path])).write(to: file)
             onDisk[keyPath: path] = file.path
         }
+        let livepatch = directory.appendingPathComponent("zctcp.ko")
+        try Data(try read(try #require(onDisk.livepatchPath))).write(to: livepatch)
+        onDisk.livepatchPath = livepatch.path
         let output = directory.appendingPathComponent("initramfs.cpio")
         try onDisk.write(to: output)
         #expect(try [UInt8](Data(contentsOf: output)) == layout().build(readFile: read))
@@ -130,10 +145,11 @@ struct InitramfsTests {
 
 @Suite("initramfs paths: vm/lib/protocol.h and the layout agree")
 struct InitramfsParityTests {
-    @Test("init, the runner, the module and the results port are where the guest looks for them", arguments: [
+    @Test("init, the runner, the modules and the results port are where the guest looks for them", arguments: [
         ("ZCB_PATH_INIT", InitramfsLayout.initArchivePath),
         ("ZCB_PATH_RUNNER", InitramfsLayout.runnerArchivePath),
         ("ZCB_PATH_MODULE", InitramfsLayout.moduleArchivePath),
+        ("ZCB_PATH_LIVEPATCH", InitramfsLayout.livepatchArchivePath),
         ("ZCB_PATH_RESULTS", InitramfsLayout.resultsArchivePath),
     ])
     func path(_ name: String, archivePath: String) throws {

@@ -92,6 +92,17 @@ struct BootImageTests {
         #expect(!BootImage.hasPVHNote(data))
     }
 
+    @Test("the build ID is the GNU note readelf shows, of a real ELF file; none in garbage")
+    func buildID() async throws {
+        let path = "/bin/true"
+        let readelf = try await CommandRunner().run(Command("readelf", ["-n", path]))
+        let line = try #require(readelf.output.split(separator: "\n").first { $0.contains("Build ID:") })
+        let shown = try #require(line.split(separator: " ").last).trimmingCharacters(in: .whitespaces)
+        #expect(try BootImage.buildID(ofFile: path) == shown)
+        #expect(BootImage.notes(try Data(contentsOf: URL(fileURLWithPath: path))).contains { $0.name == "GNU" && $0.type == 3 })
+        #expect(BootImage.buildID(Data("\u{7f}ELF".utf8) + Data(repeating: 0, count: 100)) == nil)
+    }
+
     @Test("decompression is one command writing a file")
     func command() {
         let payload = BootImage.Payload(range: 0..<1, decompressor: "zstd")

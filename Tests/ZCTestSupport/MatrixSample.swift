@@ -9,18 +9,26 @@ import ZCGuest
 public enum MatrixSample {
     public static let variants: [Variant] = ["unaccounted", "v2", "pool-free"]
 
-    /// The module's designs, read from the checkout's uapi header as zcbench reads them.
-    public static func designs() throws -> [String] {
-        guard let module = ModuleInterface(header: try TestSupport.repositoryFile(ModuleInterface.headerPath)) else {
-            throw FixtureError(name: ModuleInterface.headerPath)
-        }
-        return module.variants
+    /// The modules' designs, read from the checkout's uapi headers as zcbench reads them.
+    public static func module() throws -> ModuleInterface {
+        guard let module = ModuleInterface(header: try TestSupport.repositoryFile(ModuleInterface.headerPath),
+                                           livepatchHeader: try TestSupport.repositoryFile(ModuleInterface.livepatchHeaderPath))
+        else { throw FixtureError(name: ModuleInterface.headerPath) }
+        return module
     }
+
+    /// zcpool's designs (the simulated path).
+    public static func designs() throws -> [String] { try module().variants }
+
+    /// The livepatch's designs (the real path).
+    public static func tcpDesigns() throws -> [String] { try module().tcpDesigns }
 
     /// The checkout's expectations/default.yaml.
     public static func expectations() throws -> ExpectationSet {
-        try ExpectationSet.load(TestSupport.repository.appendingPathComponent("expectations/default.yaml"),
-                                variants: try designs(), properties: AccountingProperty.names)
+        let module = try module()
+        return try ExpectationSet.load(TestSupport.repository.appendingPathComponent("expectations/default.yaml"),
+                                       variants: module.allDesigns, properties: AccountingProperty.allNames,
+                                       realPath: module.tcpDesigns)
     }
 
     public static func report(_ ktap: String? = nil, kernel: String = "6.12.117+deb12-amd64", series: String? = "6.12",

@@ -210,6 +210,47 @@ extension VM {
             #expect(passed)
         }
 
+        @Test("the real path: TCP_ZEROCOPY_RECEIVE's hole on the stock kernel, closed by the livepatch's designs, which it refuses to patch into the wrong kernel and leaves nothing behind when removed",
+              arguments: [KernelSeries.v6_1, .v6_12])
+        func realPath(_ series: KernelSeries) async throws {
+            let fixture = try VMFixture("real-path-\(series.rawValue)")
+            let module = try fixture.pipeline.module()
+            let plan = RunPlan(scenarios: [LivepatchSafetyScenario()], expectations: try fixture.pipeline.expectations(nil),
+                               designs: module.tcpDesigns.map { Variant($0) }, realProperties: AccountingProperty.realPath)
+            let report = try await fixture.pipeline.run(.series(series), plan: plan, options: BootOptions())
+            let passed = report.passed
+            defer { fixture.finish(passed: passed) }
+            #expect(report.problem == nil, "\(report.consoleExcerpt.joined(separator: "\n"))")
+            let safety = try #require(report.scenarios.first)
+            for check in safety.checks where check.outcome != .pass {
+                Issue.record("livepatch-safety/\(check.property): \(check.outcome.label): \(check.measured)")
+            }
+            let matrix = try #require(report.realPath)
+            #expect(matrix.cells.count == module.tcpDesigns.count * AccountingProperty.realPath.count)
+            for cell in matrix.cells where !cell.outcome.matchesExpectation {
+                Issue.record("\(cell.variant)/\(cell.property): \(cell.outcome.label), expected \(cell.expected.rawValue): \(cell.measured)")
+            }
+            // While mapped: the stock kernel charges nothing, each design the mapped bytes, as
+            // kernel (kmem) or in the page counter alone (v1); file_mapped follows the tag.
+            let steady = { (design: Variant) in try #require(matrix[design, "steady"]).metrics }
+            for design: Variant in ["tcp-v1", "tcp-kmem"] {
+                let m = try steady(design)
+                let charged = m["mapped.memory_current"]! - m["baseline.memory_current"]!
+                #expect(charged >= m["mapped"]! - 64 * 4096, "\(design): \(charged) for \(m["mapped"]!)")
+                #expect(m["mapped.file_mapped"]! - m["baseline.file_mapped"]! == m["mapped"]!)
+                #expect(m["mod.pages_charged"]! * 4096 == m["mapped"]!)
+            }
+            let stock = try steady("tcp-unaccounted")
+            #expect(stock["mapped"]! > stock["size"]! * 8 / 10, "zero-copy mapped \(stock["mapped"]!) of \(stock["size"]!)")
+            #expect(stock["mapped.memory_current"]! - stock["baseline.memory_current"]! < 64 * 4096)
+            #expect(try steady("tcp-kmem")["mapped.kernel"]! - (try steady("tcp-kmem")["baseline.kernel"]!) >= stock["mapped"]! - 64 * 4096)
+            // Removed with the pages mapped and pinned: nothing escapes, and nothing is left.
+            for design: Variant in ["tcp-v1", "tcp-kmem"] {
+                #expect(matrix[design, "unload"]?.figure?.value == 0, "\(design): \(matrix[design, "unload"]?.measured ?? "")")
+            }
+            #expect(passed)
+        }
+
         @Test("with IBT's check forced, zcpool refuses to load and names each function without ENDBR; without it, it loads",
               arguments: [KernelSeries.v6_1, .v6_12])
         func ibtCheck(_ series: KernelSeries) async throws {
@@ -281,7 +322,7 @@ extension VM {
             let builder = Builder(repository: repository, output: fixture.scratch.appendingPathComponent("out"),
                                   runner: CommandRunner(), progress: StepProgress(enabled: false))
             let error = await #expect(throws: ZCError.self) {
-                try await builder.build(release: kernel.release.name, headers: kernel.headers)
+                try await builder.build(release: kernel.release.name, headers: kernel.headers, kernelBuildID: nil)
             }
             defer { fixture.finish(passed: error != nil) }
             #expect(error?.code == .buildFailed)
@@ -297,7 +338,7 @@ extension VM {
             let builder = Builder(repository: fixture.pipeline.paths.repository, output: fixture.scratch.appendingPathComponent("out"),
                                   runner: CommandRunner(), progress: StepProgress(enabled: false))
             let error = await #expect(throws: ZCError.self) {
-                try await builder.build(release: target.release.name, headers: other.headers)
+                try await builder.build(release: target.release.name, headers: other.headers, kernelBuildID: nil)
             }
             #expect(error?.code == .vermagicMismatch)
             #expect(error?.message.contains(other.release.name) == true)

@@ -12,7 +12,8 @@ struct zc_config {
 	size_t size;			/* zcbench.size_mib, in bytes */
 	unsigned int settle_ms;		/* zcbench.settle_ms */
 	int flush_stats;		/* zcbench.flush_stats */
-	const char *variant;		/* matrix scenarios: the variant loaded */
+	const char *variant;		/* matrix scenarios: the variant (or
+					 * real-path design) in force */
 };
 
 #endif /* ZCBENCH_CONFIG_H */

@@ -20,6 +20,7 @@
 #define ZCB_KEY_MODE			"mode"
 #define ZCB_KEY_SCENARIOS		"scenarios"
 #define ZCB_KEY_VARIANTS		"variants"
+#define ZCB_KEY_TCP_DESIGNS		"tcp_designs"
 #define ZCB_KEY_SIZE_MIB		"size_mib"
 #define ZCB_KEY_SETTLE_MS		"settle_ms"
 #define ZCB_KEY_FLUSH_STATS		"flush_stats"
@@ -37,6 +38,7 @@
 #define ZCB_PATH_INIT			"/init"
 #define ZCB_PATH_RUNNER			"/bin/zcrunner"
 #define ZCB_PATH_MODULE			"/lib/modules/zcpool.ko"
+#define ZCB_PATH_LIVEPATCH		"/lib/modules/zctcp.ko"
 #define ZCB_PATH_RESULTS		"/dev/ttyS1"	/* the results port; the console is ttyS0 */
 
 /* Values of zcbench.mode. */

@@ -285,11 +285,16 @@ bool rxq_payload_ok(const struct rxq *q, uint64_t pattern)
 
 size_t rxq_vmsplice(const struct rxq *q, size_t off, size_t len, int pipe_wr)
 {
+	return vmsplice_range((const unsigned char *)q->map + off, len, pipe_wr);
+}
+
+size_t vmsplice_range(const void *addr, size_t len, int pipe_wr)
+{
 	size_t done = 0;
 
 	while (done < len) {
 		struct iovec iov = {
-			.iov_base = q->map + off + done,
+			.iov_base = (unsigned char *)addr + done,
 			.iov_len = len - done,
 		};
 		ssize_t n = vmsplice(pipe_wr, &iov, 1, SPLICE_F_NONBLOCK);

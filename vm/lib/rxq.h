@@ -116,6 +116,9 @@ bool rxq_payload_ok(const struct rxq *q, uint64_t pattern);
  */
 size_t rxq_vmsplice(const struct rxq *q, size_t off, size_t len, int pipe_wr);
 
+/* The same for any len bytes mapped at addr. */
+size_t vmsplice_range(const void *addr, size_t len, int pipe_wr);
+
 /*
  * Populate the page tables of q's whole mapping, so that no later RECEIVE
  * allocates (and charges) one: map a page in every 2 MiB of it, zap them

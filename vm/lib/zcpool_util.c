@@ -141,14 +141,12 @@ long zcp_pages_check(const void *addr, size_t n, uint64_t queue_id,
 	return -1;
 }
 
-int zcp_param_set(const char *name, const char *value)
+int zcp_write_file(const char *path, const char *value)
 {
-	char path[256];
 	size_t len = strlen(value);
 	ssize_t n;
 	int fd, err;
 
-	snprintf(path, sizeof(path), "%s/%s", ZCP_PARAM_DIR, name);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
@@ -160,6 +158,14 @@ int zcp_param_set(const char *name, const char *value)
 		return -1;
 	}
 	return 0;
+}
+
+int zcp_param_set(const char *name, const char *value)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", ZCP_PARAM_DIR, name);
+	return zcp_write_file(path, value);
 }
 
 int zcp_read_line(const char *path, char *buf, size_t len)

@@ -67,6 +67,9 @@ long zcp_pages_check(const void *addr, size_t n, uint64_t queue_id,
 /* Read the first line of path into buf, without the newline. 0 or -1. */
 int zcp_read_line(const char *path, char *buf, size_t len);
 
+/* Write value to path (a sysfs or debugfs file) in one write(). 0 or -1. */
+int zcp_write_file(const char *path, const char *value);
+
 /* Module parameters in /sys/module/zcpool/parameters. */
 int zcp_param_set(const char *name, const char *value);
 int zcp_param_get(const char *name, char *buf, size_t len);

@@ -127,6 +127,9 @@ int mx_pipes_open(struct mx_pipes *p, size_t size);
 /* vmsplice() all q mapped into the pipes; the bytes they took (printed if fewer). */
 size_t mx_pipes_fill(struct mx_pipes *p, const struct rxq *q);
 
+/* The same for size bytes mapped at addr. */
+size_t mx_pipes_fill_range(struct mx_pipes *p, const void *addr, size_t size);
+
 void mx_pipes_close(struct mx_pipes *p);
 
 #endif /* ZCBENCH_MATRIX_H */

@@ -41,14 +41,20 @@ int mx_pipes_open(struct mx_pipes *p, size_t size)
 
 size_t mx_pipes_fill(struct mx_pipes *p, const struct rxq *q)
 {
+	return mx_pipes_fill_range(p, q->map, q->off);
+}
+
+size_t mx_pipes_fill_range(struct mx_pipes *p, const void *addr, size_t size)
+{
 	size_t i, done = 0;
 
-	for (i = 0; i < p->n && done < q->off; i++) {
-		size_t len = q->off - done, n;
+	for (i = 0; i < p->n && done < size; i++) {
+		size_t len = size - done, n;
 
 		if (len > p->bytes)
 			len = p->bytes;
-		n = rxq_vmsplice(q, done, len, p->fd[i][1]);
+		n = vmsplice_range((const unsigned char *)addr + done, len,
+				   p->fd[i][1]);
 		done += n;
 		if (n < len) {
 			ktap_print_msg("vmsplice into pipe %zu after %zu bytes: %m",

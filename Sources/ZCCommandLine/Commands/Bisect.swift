@@ -67,19 +67,20 @@ public struct BisectCommand: AsyncParsableCommand {
         let request = try request()
         let pipeline = try makePipeline()
         let options = try boot.options()
-        let designs = try pipeline.module().variants
+        let module = try pipeline.module()
+        let designs = module.allDesigns
         let log: BisectLog
         if let replay {
             log = try BisectLog.open(URL(fileURLWithPath: replay))
-            let asked = try await request.setup(runner: pipeline.runner, designs: designs, defaults: log.setup,
-                                                sizeMiB: options.sizeMiB)
+            let asked = try await request.setup(runner: pipeline.runner, designs: designs, realPath: module.tcpDesigns,
+                                                defaults: log.setup, sizeMiB: options.sizeMiB)
             let differences = log.setup.differences(from: asked)
             guard differences.isEmpty else {
                 throw ZCError(.usage, "--replay \(replay) records another bisection: \(differences.joined(separator: "; ")). Drop those options, or start a new bisection.")
             }
         } else {
-            let setup = try await request.setup(runner: pipeline.runner, designs: designs, defaults: nil,
-                                                sizeMiB: options.sizeMiB)
+            let setup = try await request.setup(runner: pipeline.runner, designs: designs, realPath: module.tcpDesigns,
+                                                defaults: nil, sizeMiB: options.sizeMiB)
             let stamp = ISO8601DateFormatter().string(from: Date()).replacingOccurrences(of: ":", with: "")
             let directory = pipeline.paths.output.appendingPathComponent("bisect")
                 .appendingPathComponent("\(setup.property)-\(stamp)-\(getpid())")

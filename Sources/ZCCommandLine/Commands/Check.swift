@@ -27,9 +27,11 @@ public struct CheckCommand: AsyncParsableCommand {
     /// scenario of `check` and the matrix (or only `--property`'s cells).
     public func request(_ pipeline: Pipeline) throws -> BootRequest {
         let properties = try property.map(ZCCommandLine.properties)
+        let cells = try selection.cells(pipeline.module(), properties: properties ?? AccountingProperty.allNames)
         var plan = RunPlan(scenarios: properties == nil ? ScenarioCatalog.check : [],
-                           variants: try selection.designs(pipeline.module()), properties: properties ?? AccountingProperty.all,
-                           expectations: try selection.expectationSet(pipeline))
+                           variants: cells.variants, properties: cells.properties,
+                           expectations: try selection.expectationSet(pipeline),
+                           designs: cells.designs, realProperties: cells.realProperties)
         plan.fault = try selection.fault(pipeline.module())
         return BootRequest(kernels: try kernel.choices(), plan: plan, options: try boot.options())
     }

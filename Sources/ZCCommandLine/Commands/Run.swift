@@ -11,7 +11,7 @@ public struct RunCommand: AsyncParsableCommand {
                                valueName: "a,b"))
     public var scenario: String?
 
-    @Option(help: ArgumentHelp("Matrix properties to run for each of --variants, comma-separated or all: \(AccountingProperty.names.joined(separator: ", ")).",
+    @Option(help: ArgumentHelp("Matrix properties to run for each of --variants, comma-separated or all: \(AccountingProperty.allNames.joined(separator: ", ")) (the real path: \(AccountingProperty.realPathNames.joined(separator: ", "))).",
                                valueName: "a,b|all"))
     public var property: String?
 
@@ -31,9 +31,10 @@ public struct RunCommand: AsyncParsableCommand {
             throw ZCError(.usage, "--variants picks the designs of matrix cells: give --property too")
         }
         let properties = try property.map(ZCCommandLine.properties) ?? []
-        let designs = properties.isEmpty ? [] : try selection.designs(pipeline.module())
-        var plan = RunPlan(scenarios: try scenario.map(scenarios) ?? [], variants: designs, properties: properties,
-                           expectations: try selection.expectationSet(pipeline))
+        let cells = properties.isEmpty ? MatrixCells() : try selection.cells(pipeline.module(), properties: properties)
+        var plan = RunPlan(scenarios: try scenario.map(scenarios) ?? [], variants: cells.variants, properties: cells.properties,
+                           expectations: try selection.expectationSet(pipeline),
+                           designs: cells.designs, realProperties: cells.realProperties)
         plan.fault = try selection.fault(pipeline.module())
         return BootRequest(kernels: try kernel.choices(), plan: plan, options: try boot.options())
     }

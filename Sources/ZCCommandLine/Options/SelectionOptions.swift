@@ -6,7 +6,7 @@ import ZCRun
 
 /// The designs a command works on, and the expectations they are judged against.
 public struct SelectionOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Designs (the module's accounting variants, kernel/uapi/zcpool.h), comma-separated, or all.",
+    @Option(help: ArgumentHelp("Designs, comma-separated, or all: zcpool's accounting variants (the simulated path, kernel/uapi/zcpool.h) and the zctcp livepatch's (the real path, kernel/uapi/zctcp.h).",
                                valueName: "a,b|all"))
     public var variants: String = "all"
 
@@ -24,9 +24,17 @@ public struct SelectionOptions: ParsableArguments {
         try injectFault.map { fault in try usage { try NameError.check(fault, kind: "fault", among: module.faults) } }
     }
 
-    /// The designs, checked against the module's.
+    /// zcpool's designs, checked against the module's (for what only zcpool runs).
     func designs(_ module: ModuleInterface) throws -> [Variant] {
         try usage { try NameError.list(variants, kind: "variant", among: module.variants).map { Variant($0) } }
+    }
+
+    /// The matrix cells of `propertyNames` for the designs of either path.
+    func cells(_ module: ModuleInterface, properties propertyNames: [String]) throws -> MatrixCells {
+        try usage {
+            try Selection.cells(try NameError.list(variants, kind: "variant", among: module.allDesigns),
+                                properties: propertyNames, realPath: module.tcpDesigns, named: variants != "all")
+        }
     }
 
     /// The expectations file, its designs checked against the module's.
@@ -35,11 +43,9 @@ public struct SelectionOptions: ParsableArguments {
     }
 }
 
-/// The matrix properties a command runs.
-func properties(_ list: String) throws -> [AccountingProperty] {
-    try usage {
-        try NameError.list(list, kind: "property", among: AccountingProperty.names).map { AccountingProperty.named($0)! }
-    }
+/// The matrix properties a command runs (of either path), by name.
+func properties(_ list: String) throws -> [String] {
+    try usage { try NameError.list(list, kind: "property", among: AccountingProperty.allNames) }
 }
 
 /// The once-only scenarios of a comma list.

@@ -1,0 +1,105 @@
+/// The real path: the kernel's own TCP_ZEROCOPY_RECEIVE over loopback, patched by the
+/// zctcp livepatch with each design of kernel/uapi/zctcp.h (or not at all for
+/// tcp-unaccounted). Its properties bear the simulated matrix's names where they ask the
+/// same question; each reads the metrics of vm/tcp/designs.c, every verdict from the
+/// receiver's cgroup files. The livepatch's counters (`mod.*`, only with `patched` = 1)
+/// are a two-sided cross-check: a disagreement fails the cell whatever is expected.
+extension AccountingProperty {
+    /// The real path's properties, in column order.
+    public static let realPath: [AccountingProperty] = [realSteady, realRelease, realUnload]
+
+    public static var realPathNames: [String] { realPath.map(\.name) }
+
+    public static func realPathNamed(_ name: String) -> AccountingProperty? { realPath.first { $0.name == name } }
+
+    /// Every property name of either path: the simulated path's, then any only the real
+    /// path measures.
+    public static var allNames: [String] { names + realPathNames.filter { !names.contains($0) } }
+
+    static let transfer = common + ["size", "patched", "received", "mapped", "copied"]
+
+    /// steady: everything received stays mapped; memory.current, file_mapped and the stat
+    /// category against the bytes mapped, as in the simulated matrix.
+    public static let realSteady = AccountingProperty(
+        name: "steady",
+        required: transfer + ["baseline.memory_current", "mapped.memory_current", "baseline.file_mapped", "mapped.file_mapped",
+                              "baseline.sock", "mapped.sock", "baseline.kernel", "mapped.kernel"]
+    ) { m, expectation in
+        var measurement = steady.judge(m, expectation)
+        measurement.measured += " (\(bytes(m["copied"])) copied)"
+        measurement.violation = LivepatchCounters(m)?.disagreement(
+            mapped: m["mapped"], charged: m.delta("memory_current", from: "baseline", to: "mapped"),
+            tolerance: m.tolerance(expectation.tolerance))
+        return measurement
+    }
+
+    /// release: munmap and close; memory.current and file_mapped back at the baseline.
+    public static let realRelease = AccountingProperty(
+        name: "release",
+        required: transfer + ["baseline.memory_current", "released.memory_current", "baseline.file_mapped",
+                              "released.file_mapped"]
+    ) { m, expectation in
+        let tol = m.tolerance(expectation.tolerance)
+        let left = m.delta("memory_current", from: "baseline", to: "released")
+        let fileMapped = m.delta("file_mapped", from: "baseline", to: "released")
+        return Measurement(
+            holds: abs(left) <= tol && abs(fileMapped) <= m["page_size"],
+            measured: "after munmap and close of \(bytes(m["mapped"])) mapped: memory.current \(signed(left)), file_mapped \(signed(fileMapped))",
+            condition: "memory.current within \(bytes(tol)) (\(expectation.tolerance)) of baseline, file_mapped within 1 page",
+            violation: LivepatchCounters(m)?.disagreement(mapped: m["mapped"], charged: nil, tolerance: tol))
+    }
+}
+
+extension AccountingProperty {
+    /// unload: the livepatch removed (unpatched, rmmod) while the pages are mapped and
+    /// pinned in pipes, then unmapped, then the pipes drained. The charge must stay while
+    /// anything holds the pages, and be gone once nothing does.
+    public static let realUnload = AccountingProperty(
+        name: "unload",
+        required: transfer + ["pinned", "rmmod_errno", "baseline.memory_current", "unloaded.memory_current",
+                              "unmapped.memory_current", "released.memory_current"]
+    ) { m, expectation in
+        let tol = m.tolerance(expectation.tolerance)
+        let unloaded = m.delta("memory_current", from: "baseline", to: "unloaded")
+        let unmapped = m.delta("memory_current", from: "baseline", to: "unmapped")
+        let left = m.delta("memory_current", from: "baseline", to: "released")
+        let escaped = max(0, m["pinned"] - min(unloaded, unmapped))
+        var violations: [String] = []
+        if m["rmmod_errno"] != 0 { violations.append("the livepatch could not be removed (errno \(m["rmmod_errno"]))") }
+        if abs(left) > tol { violations.append("memory.current \(signed(left)) once the pipes were drained: a charge outlived every page") }
+        return Measurement(
+            holds: m["rmmod_errno"] == 0 && unloaded >= m["pinned"] - tol && unmapped >= m["pinned"] - tol,
+            measured: "livepatch removed (errno \(m["rmmod_errno"])) with \(bytes(m["pinned"])) mapped and pinned: memory.current \(signed(unloaded)); unmapped, only the pipes holding them: \(signed(unmapped)) (\(bytes(escaped)) escaped); drained: \(signed(left))",
+            condition: "the pages stay charged after the removal, mapped and then only pinned (>= pinned - \(bytes(tol)), \(expectation.tolerance)); back to baseline once released",
+            figures: [Figure(name: "bytes escaped at unload", value: escaped, unit: "bytes")],
+            violation: violations.isEmpty ? nil : violations.joined(separator: "; "))
+    }
+}
+
+/// What the livepatch counted during one transfer (`mod.*`, vm/lib/zctcp_util.c), for the
+/// cross-check; nil when it was not loaded (tcp-unaccounted).
+struct LivepatchCounters {
+    var pagesMapped: Int64
+    var pagesCharged: Int64
+    var pageSize: Int64
+
+    init?(_ m: MetricReader) {
+        guard m["patched"] == 1, m.metrics["mod.pages_mapped"] != nil, m.metrics["mod.pages_charged"] != nil else { return nil }
+        pagesMapped = m["mod.pages_mapped"]
+        pagesCharged = m["mod.pages_charged"]
+        pageSize = m["page_size"]
+    }
+
+    /// Why the counters contradict the receiver: pages it mapped that the receiver did not
+    /// count as mapped (or the reverse), or pages charged that memory.current does not show.
+    func disagreement(mapped: Int64, charged: Int64?, tolerance: Int64) -> String? {
+        var problems: [String] = []
+        if pagesMapped * pageSize != mapped {
+            problems.append("the livepatch mapped \(pagesMapped) pages, the receiver \(mapped / pageSize)")
+        }
+        if let charged, abs(pagesCharged * pageSize - charged) > tolerance {
+            problems.append("the livepatch charged \(pagesCharged) pages, memory.current moved \(signed(charged))")
+        }
+        return problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
+}

@@ -1,0 +1,114 @@
+import Testing
+import ZCGuest
+import ZCTestSupport
+@testable import ZCAnalysis
+
+/// The real path judged on a real capture (realpath-sample.ktap: Debian 6.12, 4 MiB): the
+/// stock kernel's hole, the livepatch's designs charged, and each judge turned over by a
+/// change to the captured numbers.
+@Suite("the real path: TCP_ZEROCOPY_RECEIVE under the livepatch's designs")
+struct RealPathTests {
+    static let designs: [Variant] = ["tcp-unaccounted", "tcp-v1", "tcp-kmem"]
+
+    func matrix(_ ktap: String? = nil) throws -> MatrixReport {
+        let output = GuestOutput(results: KTAPDocument(parsing: try ktap ?? fixture("realpath-sample.ktap")),
+                                 console: ConsoleLog(""), timedOut: false)
+        let selection = Selection(scenarios: [], expectations: try MatrixSample.expectations(), designs: Self.designs,
+                                  realProperties: AccountingProperty.realPath)
+        let context = RunContext(kernel: "6.12.117+deb12-amd64", series: "6.12", accelerator: "tcg", cpus: 1, sizeMiB: 4,
+                                 runDirectory: "/tmp/zc-real", wallSeconds: 3, phases: Phases())
+        let report = RunReport(judging: output, selection: selection, context: context)
+        #expect(report.matrix == nil)
+        return try #require(report.realPath)
+    }
+
+    /// A metric of one of the capture's tests.
+    func captured(_ test: String, _ metric: String) throws -> Int64 {
+        let document = KTAPDocument(parsing: try fixture("realpath-sample.ktap"))
+        return try #require(document.tests.first { $0.name == test }?.metrics[metric], "\(test) \(metric)")
+    }
+
+    func edited(_ test: String, _ metric: String, to value: Int64, in ktap: String? = nil) throws -> String {
+        try MatrixSample.editing(test, in: ktap ?? fixture("realpath-sample.ktap")) {
+            $0.hasPrefix("    # metric \(metric)=") ? "    # metric \(metric)=\(value)" : $0
+        }
+    }
+
+    @Test("the capture: the stock kernel's hole seen, both designs charged, everything released")
+    func capture() throws {
+        let matrix = try matrix()
+        #expect(matrix.path == .real)
+        #expect(matrix.passed)
+        #expect(matrix["tcp-unaccounted", "steady"]?.outcome == .xfail)
+        #expect(matrix["tcp-kmem", "steady"]?.outcome == .pass)
+        #expect(matrix["tcp-v1", "steady"]?.outcome == .pass)
+        #expect(matrix.cells.filter { $0.property == "release" }.allSatisfy { $0.outcome == .pass })
+        let kmem = try #require(matrix["tcp-kmem", "steady"])
+        #expect(kmem.measured.contains("kernel +"), "\(kmem.measured)")
+        #expect(kmem.metrics["mod.pages_mapped"]! * 4096 == kmem.metrics["mapped"]!)
+        #expect(matrix["tcp-unaccounted", "unload"]?.outcome == .xfail)
+        #expect(matrix["tcp-kmem", "unload"]?.figure == Figure(name: "bytes escaped at unload", value: 0, unit: "bytes"))
+    }
+
+    @Test("steady turned over: the hole closed, a charge that is not there, the wrong stat")
+    func steady() throws {
+        // The stock kernel's mapped pages charged after all: its expected failure is not seen.
+        let stock = "tcp-unaccounted/steady"
+        let charged = try edited(stock, "mapped.memory_current", to: try captured(stock, "baseline.memory_current") + 4_194_304)
+        let closed = try edited(stock, "mapped.file_mapped", to: try captured(stock, "mapped"), in: charged)
+        #expect(try matrix(closed)["tcp-unaccounted", "steady"]?.outcome == .xpass)
+        // tcp-kmem's memory.current at its baseline while mapped.
+        let uncharged = try edited("tcp-kmem/steady", "mapped.memory_current",
+                                   to: try captured("tcp-kmem/steady", "baseline.memory_current"))
+        #expect(try matrix(uncharged)["tcp-kmem", "steady"]?.outcome == .fail)
+        // tcp-kmem's charge in sock rather than kernel (stat: kernel).
+        let kernel = try captured("tcp-kmem/steady", "mapped.kernel")
+        let sock = try edited("tcp-kmem/steady", "mapped.kernel", to: try captured("tcp-kmem/steady", "baseline.kernel"))
+        #expect(try matrix(try edited("tcp-kmem/steady", "mapped.sock", to: kernel, in: sock))["tcp-kmem", "steady"]?.outcome == .fail)
+    }
+
+    @Test("release turned over: a charge left once everything is unmapped and closed")
+    func release() throws {
+        let left = try edited("tcp-kmem/release", "released.memory_current",
+                              to: try captured("tcp-kmem/release", "baseline.memory_current") + 4_194_304)
+        #expect(try matrix(left)["tcp-kmem", "release"]?.outcome == .fail)
+    }
+
+    @Test("unload turned over: pinned pages that escape the removal, a charge that outlives them, a removal refused")
+    func unload() throws {
+        let baseline = try captured("tcp-kmem/unload", "baseline.memory_current")
+        let escaped = try edited("tcp-kmem/unload", "unmapped.memory_current", to: baseline)
+        let cell = try #require(try matrix(escaped)["tcp-kmem", "unload"])
+        #expect(cell.outcome == .fail)
+        #expect(cell.figure?.value == (try captured("tcp-kmem/unload", "pinned")))
+        let outlived = try edited("tcp-v1/unload", "released.memory_current", to: baseline + 4_194_304)
+        #expect(try matrix(outlived)["tcp-v1", "unload"]?.measured.contains("a charge outlived every page") == true)
+        // A stuck removal fails the cell even for the design expected to fail it.
+        let stuck = try edited("tcp-unaccounted/unload", "rmmod_errno", to: 16)
+        let stock = try #require(try matrix(stuck)["tcp-unaccounted", "unload"])
+        #expect(stock.outcome == .fail && stock.measured.contains("could not be removed (errno 16)"))
+    }
+
+    @Test("the livepatch's counters contradicting the cgroup fail the cell, whatever is expected")
+    func counters() throws {
+        let fewer = try edited("tcp-kmem/steady", "mod.pages_mapped", to: 500)
+        let cell = try #require(try matrix(fewer)["tcp-kmem", "steady"])
+        #expect(cell.outcome == .fail)
+        #expect(cell.measured.contains("the livepatch mapped 500 pages, the receiver \(try captured("tcp-kmem/steady", "mapped") / 4096)"),
+                "\(cell.measured)")
+        let uncharged = try edited("tcp-v1/steady", "mod.pages_charged", to: 0)
+        #expect(try matrix(uncharged)["tcp-v1", "steady"]?.measured.contains("the livepatch charged 0 pages") == true)
+        // The stock kernel has no livepatch to count anything: nothing to cross-check.
+        #expect(try matrix()["tcp-unaccounted", "steady"]?.metrics["patched"] == 0)
+    }
+
+    @Test("a cell without a metric its property needs is crashed")
+    func missing() throws {
+        let ktap = try MatrixSample.editing("tcp-v1/release", in: try fixture("realpath-sample.ktap")) {
+            $0.contains("# metric released.memory_current=") ? nil : $0
+        }
+        let cell = try #require(try matrix(ktap)["tcp-v1", "release"])
+        #expect(cell.outcome == .crashed)
+        #expect(cell.measured == "the guest did not report released.memory_current")
+    }
+}

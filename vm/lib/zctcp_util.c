@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The zctcp livepatch from the guest (zctcp_util.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ktap.h"
+#include "protocol.h"
+#include "zcpool_util.h"
+#include "zctcp_util.h"
+
+#define ZCT_MODULE_DIR		"/sys/module/zctcp"
+#define ZCT_TICK_MS		10
+
+const char *const zct_design_names[ZCTCP_NR_DESIGNS] = ZCTCP_DESIGN_NAMES;
+static const char *const zct_counter_names[ZCTCP_NR_COUNTERS] =
+	ZCTCP_COUNTER_NAMES;
+
+unsigned int zct_design_index(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ZCTCP_NR_DESIGNS; i++)
+		if (!strcmp(name, zct_design_names[i]))
+			return i;
+	return ZCTCP_NR_DESIGNS;
+}
+
+bool zct_loaded(void)
+{
+	return !access(ZCT_MODULE_DIR, F_OK);
+}
+
+static void zct_sleep_tick(void)
+{
+	const struct timespec tick = { .tv_nsec = ZCT_TICK_MS * 1000 * 1000 };
+
+	nanosleep(&tick, NULL);
+}
+
+/* Wait for the patch's transition to end (or the patch to be gone). */
+static int zct_wait_transition(void)
+{
+	unsigned int waited;
+	char state[8];
+
+	for (waited = 0; waited < ZCT_TRANSITION_MS; waited += ZCT_TICK_MS) {
+		if (zcp_read_line(ZCTCP_SYSFS_TRANSITION, state, sizeof(state)))
+			return errno == ENOENT ? 0 : -1;
+		if (!strcmp(state, "0"))
+			return 0;
+		zct_sleep_tick();
+	}
+	errno = ETIMEDOUT;
+	return -1;
+}
+
+int zct_unload(void)
+{
+	unsigned int waited;
+
+	if (!zct_loaded())
+		return 0;
+	if (!access(ZCTCP_SYSFS_ENABLED, F_OK) &&
+	    zcp_write_file(ZCTCP_SYSFS_ENABLED, "0") && errno != EINVAL) {
+		/* EINVAL: already disabled. */
+		ktap_print_msg("write 0 to %s: %m", ZCTCP_SYSFS_ENABLED);
+		return -1;
+	}
+	if (zct_wait_transition()) {
+		ktap_print_msg("zctcp: unpatching did not finish: %m");
+		return -1;
+	}
+	/* The livepatch core drops its module reference from a work item. */
+	for (waited = 0; waited < ZCT_TRANSITION_MS; waited += ZCT_TICK_MS) {
+		if (!syscall(SYS_delete_module, "zctcp", O_NONBLOCK) ||
+		    errno == ENOENT)
+			return 0;
+		if (errno != EBUSY && errno != EAGAIN) {
+			ktap_print_msg("delete_module(zctcp): %m");
+			return -1;
+		}
+		zct_sleep_tick();
+	}
+	ktap_print_msg("delete_module(zctcp): still in use after %d ms",
+		       ZCT_TRANSITION_MS);
+	errno = EBUSY;
+	return -1;
+}
+
+int zct_switch(const char *design, const char *params)
+{
+	char all[256], loaded[32];
+	int fd, ret, err;
+
+	if (zct_design_index(design) == ZCTCP_NR_DESIGNS) {
+		ktap_print_msg("unknown real-path design '%s'", design);
+		errno = EINVAL;
+		return -1;
+	}
+	if (zct_unload())
+		return -1;
+	if (zct_design_index(design) == ZCTCP_DESIGN_STOCK)
+		return 0;
+
+	snprintf(all, sizeof(all), "design=%s%s%s", design,
+		 params && *params ? " " : "", params ? params : "");
+	fd = open(ZCB_PATH_LIVEPATCH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		ktap_print_msg("open %s: %m", ZCB_PATH_LIVEPATCH);
+		return -1;
+	}
+	ret = syscall(SYS_finit_module, fd, all, 0);
+	err = errno;
+	close(fd);
+	if (ret) {
+		ktap_print_msg("finit_module(%s, \"%s\"): %s (errno %d)",
+			       ZCB_PATH_LIVEPATCH, all, strerror(err), err);
+		errno = err;
+		return -1;
+	}
+	if (zct_wait_transition()) {
+		ktap_print_msg("zctcp: patching did not finish: %m");
+		return -1;
+	}
+	if (zcp_read_line(ZCT_MODULE_DIR "/parameters/design", loaded,
+			  sizeof(loaded)) || strcmp(loaded, design)) {
+		ktap_print_msg("zctcp's design parameter is \"%s\", not %s",
+			       loaded, design);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}
+
+int zct_counters(long counters[ZCTCP_NR_COUNTERS])
+{
+	char name[64];
+	unsigned int i;
+	long value;
+	FILE *f;
+	int ret = 0;
+
+	f = fopen(DEBUGFS "/" ZCTCP_DEBUGFS_COUNTERS, "re");
+	if (!f)
+		return -1;
+	for (i = 0; i < ZCTCP_NR_COUNTERS; i++) {
+		if (fscanf(f, "%63s %ld", name, &value) != 2 ||
+		    strcmp(name, zct_counter_names[i])) {
+			errno = EPROTO;
+			ret = -1;
+			break;
+		}
+		counters[i] = value;
+	}
+	fclose(f);
+	return ret;
+}
+
+void zct_print_counters(const char *prefix,
+			const long counters[ZCTCP_NR_COUNTERS])
+{
+	char name[128];
+	unsigned int i;
+
+	for (i = 0; i < ZCTCP_NR_COUNTERS; i++) {
+		snprintf(name, sizeof(name), "%s.%s", prefix,
+			 zct_counter_names[i]);
+		ktap_metric(name, counters[i]);
+	}
+}

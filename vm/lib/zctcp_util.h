@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The zctcp livepatch (kernel/uapi/zctcp.h) from the guest: load it with a
+ * design, unload it, read its counters.
+ *
+ * Functions returning int give 0 on success and -1 with errno set on
+ * failure, like zcpool_util.h.
+ */
+#ifndef ZCBENCH_ZCTCP_UTIL_H
+#define ZCBENCH_ZCTCP_UTIL_H
+
+#include <stdbool.h>
+
+#include <zctcp.h>
+
+/* How long the livepatch's transition may take, each way. */
+#define ZCT_TRANSITION_MS	10000
+
+/*
+ * The designs' names, in enum zctcp_design order: the livepatch's own
+ * table (ZCTCP_DESIGN_NAMES), the only place the guest learns them.
+ */
+extern const char *const zct_design_names[ZCTCP_NR_DESIGNS];
+
+/* The number of the design named name, ZCTCP_NR_DESIGNS if none is. */
+unsigned int zct_design_index(const char *name);
+
+/* Is zctcp loaded (patched or on its way out)? */
+bool zct_loaded(void);
+
+/*
+ * Make design the one in force: unload zctcp if loaded, then, unless
+ * design is the stock kernel (tcp-unaccounted), load it with
+ * "design=<design> <params>" and wait for its transition to end. Says
+ * what failed (ktap_print_msg()) before returning -1.
+ */
+int zct_switch(const char *design, const char *params);
+
+/*
+ * Unpatch and remove zctcp (0 if it is not loaded): write 0 to enabled,
+ * wait for the transition, delete_module until the livepatch core lets
+ * go of it. Says what failed before returning -1.
+ */
+int zct_unload(void);
+
+/* The counters of debugfs zctcp/counters, in ZCTCP_COUNTER_NAMES order. */
+int zct_counters(long counters[ZCTCP_NR_COUNTERS]);
+
+/* Print counters as the metrics <prefix>.<name>. */
+void zct_print_counters(const char *prefix,
+			const long counters[ZCTCP_NR_COUNTERS]);
+
+#endif /* ZCBENCH_ZCTCP_UTIL_H */

@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The real-path matrix (docs/matrix-protocol.md): the kernel's own
+ * TCP_ZEROCOPY_RECEIVE under each design of zcbench.tcp_designs. The runner
+ * makes the design the one in force (the zctcp livepatch loaded with
+ * design=<d>, or no livepatch for tcp-unaccounted) and runs these as the
+ * subtests <design>/<scenario>, each in its own process.
+ *
+ * Each is a transfer over loopback (tcp.h): a MSG_ZEROCOPY sender in
+ * cgroup zc-<design>-<scenario>-b, the receiver in zc-<design>-<scenario>,
+ * mapping what it can and copying the rest. As in the simulated matrix
+ * (matrix/), the guest prints raw numbers and the host judges them; the
+ * cases only say that the transfer worked. Every sample is flushed first
+ * (through zcpool, loaded all along); the livepatch's counters, as
+ * mod.<counter> (their change during the transfer), cross-check.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "ktap.h"
+#include "transfer.h"
+
+/*
+ * steady: everything received stays mapped; sample "mapped" (baseline:
+ * the sockets open, nothing sent yet).
+ */
+int test_tcpmx_steady(const char *name, const struct zc_config *cfg)
+{
+	static const char *const cases[] = { "receive" };
+	struct mx m;
+	struct transfer t = TRANSFER_INIT(&m);
+	bool ok = false;
+
+	if (mx_setup(&m, name, cfg, 1, true))
+		goto out;
+	ok = transfer_receive(&t) &&
+	     mx_sample(&m, m.cg, "mapped", NULL) >= 0;
+	transfer_counters(&t);
+	mx_case(&m, ok, "receive");
+out:
+	transfer_close(&t);
+	return mx_finish(&m, 1, cases);
+}
+
+/*
+ * release: as steady, then munmap and close the sockets; sample
+ * "released" (the baseline's sockets are gone too: what they held open
+ * and idle is in the tolerance; the copy buffer stays, as at the baseline).
+ */
+int test_tcpmx_release(const char *name, const struct zc_config *cfg)
+{
+	static const char *const cases[] = { "receive" };
+	struct mx m;
+	struct transfer t = TRANSFER_INIT(&m);
+	bool ok = false;
+
+	if (mx_setup(&m, name, cfg, 1, true))
+		goto out;
+	ok = transfer_receive(&t) &&
+	     mx_sample(&m, m.cg, "mapped", NULL) >= 0;
+	transfer_counters(&t);
+	transfer_release(&t);
+	ok &= mx_sample(&m, m.cg, "released", NULL) >= 0;
+	mx_case(&m, ok, "receive");
+out:
+	transfer_close(&t);
+	return mx_finish(&m, 1, cases);
+}
+
+/* FNV-1a over len bytes, continuing from h. */
+static uint64_t fnv1a(uint64_t h, const unsigned char *p, size_t len)
+{
+	while (len--)
+		h = (h ^ *p++) * 0x100000001b3ULL;
+	return h;
+}
+
+/* Read every pipe empty into buf (bufsize bytes); the bytes and their FNV-1a. */
+static size_t drain_pipes(struct mx_pipes *p, unsigned char *buf,
+			  size_t bufsize, uint64_t *h)
+{
+	size_t i, total = 0;
+	ssize_t n;
+
+	for (i = 0; i < p->n; i++) {
+		close(p->fd[i][1]);
+		p->fd[i][1] = -1;
+		while ((n = read(p->fd[i][0], buf, bufsize)) > 0) {
+			*h = fnv1a(*h, buf, n);
+			total += n;
+		}
+	}
+	return total;
+}
+
+/*
+ * unload: receive, vmsplice everything mapped into pipes (opened before
+ * the baseline, outside the cgroup), then remove the livepatch - unpatch,
+ * wait for the transition, delete_module - with the pages still mapped and
+ * pinned: sample "unloaded"; munmap and close: sample "unmapped" (only the
+ * pipes hold the pages); read the pipes empty, their bytes checked against
+ * what was mapped (nothing freed early: payload-intact); close them:
+ * sample "released". The design is patched in again at the end, for what
+ * runs after. On the stock kernel there is nothing to remove.
+ */
+int test_tcpmx_unload(const char *name, const struct zc_config *cfg)
+{
+	static const char *const cases[] = {
+		"receive", "pin", "unpatch", "payload-intact", "repatch",
+	};
+	struct mx_pipes p = { .n = 0 };
+	uint64_t mapped_sum = 0xcbf29ce484222325ULL, pinned_sum = mapped_sum;
+	struct mx m;
+	struct transfer t = TRANSFER_INIT(&m);
+	size_t pinned = 0, drained;
+	int err;
+
+	if (mx_setup(&m, name, cfg, 5, true) || mx_pipes_open(&p, cfg->size))
+		goto out;
+	mx_case(&m, transfer_receive(&t), "receive");
+	if (!m.all)
+		goto out;
+	pinned = mx_pipes_fill_range(&p, t.region, t.st.mapped);
+	ktap_metric("pinned", pinned);
+	mx_case(&m, pinned == t.st.mapped, "pin");
+	mapped_sum = fnv1a(mapped_sum, t.region, t.st.mapped);
+	transfer_counters(&t);
+
+	err = zct_unload() ? errno : 0;
+	ktap_metric("rmmod_errno", err);
+	mx_case(&m, !err && !zct_loaded(), "unpatch");
+	if (mx_sample(&m, m.cg, "unloaded", NULL) < 0)
+		goto out;
+	transfer_release(&t);
+	if (mx_sample(&m, m.cg, "unmapped", NULL) < 0)
+		goto out;
+	drained = drain_pipes(&p, t.copybuf, ZC_COPY_BUF_SIZE, &pinned_sum);
+	if (drained != pinned || pinned_sum != mapped_sum)
+		ktap_print_msg("the pipes gave back %zu of %zu bytes, %s", drained,
+			       pinned, pinned_sum == mapped_sum ?
+			       "as mapped" : "not what was mapped");
+	mx_case(&m, drained == pinned && pinned_sum == mapped_sum,
+		"payload-intact");
+	mx_pipes_close(&p);
+	if (mx_sample(&m, m.cg, "released", NULL) < 0)
+		goto out;
+	mx_case(&m, !zct_switch(cfg->variant, NULL), "repatch");
+out:
+	mx_pipes_close(&p);
+	transfer_close(&t);
+	return mx_finish(&m, 5, cases);
+}
