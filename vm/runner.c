@@ -83,6 +83,7 @@ static const struct scenario matrix[] = {
 static const struct scenario tcp_matrix[] = {
 	{ "steady", test_tcpmx_steady },
 	{ "release", test_tcpmx_release },
+	{ "memory-max", test_tcpmx_memory_max },
 	{ "unload", test_tcpmx_unload },
 };
 

@@ -6,7 +6,7 @@
 /// are a two-sided cross-check: a disagreement fails the cell whatever is expected.
 extension AccountingProperty {
     /// The real path's properties, in column order.
-    public static let realPath: [AccountingProperty] = [realSteady, realRelease, realUnload]
+    public static let realPath: [AccountingProperty] = [realSteady, realRelease, realMemoryMax, realUnload]
 
     public static var realPathNames: [String] { realPath.map(\.name) }
 
@@ -51,6 +51,32 @@ extension AccountingProperty {
 }
 
 extension AccountingProperty {
+    /// memory-max: the receiver's cgroup at memory.max = baseline + size/4 while it maps
+    /// what it receives and keeps it mapped (vm/tcp/limited.c), its sockets charged to
+    /// another cgroup so that the limit meets the design's charge alone: once in 32 KiB
+    /// calls (batches of at most 8 pages, which the memcg OOM killer acts on), once in calls
+    /// of what the mapping has left. It holds when in both the receiver lives (no memcg OOM
+    /// kill), gets every byte, and maps no more than the limit: a charge that fails leaves
+    /// the rest to be copied.
+    public static let realMemoryMax = AccountingProperty(
+        name: "memory-max",
+        required: common + ["size", "patched"] + MemoryMaxPhase.names.flatMap { phase in
+            ["killed", "killed_in_call", "received", "mapped", "copied", "enomem_calls", "memory_max",
+             "baseline.memory_current", "peak.memory_peak", "events.max", "events.oom", "events.oom_kill"]
+                .map { "\(phase).\($0)" }
+        }
+    ) { m, expectation in
+        let tol = m.tolerance(expectation.tolerance)
+        let phases = MemoryMaxPhase.names.map { MemoryMaxPhase(m, $0) }
+        return Measurement(
+            holds: phases.allSatisfy { $0.holds(size: m["size"], tolerance: tol) },
+            measured: phases.map(\.summary).joined(separator: "; "),
+            condition: "in each: no memcg OOM kill; every byte received; what is mapped stays within the limit (+ \(bytes(tol)), \(expectation.tolerance)): a failed charge leaves the rest to be copied",
+            figures: [Figure(name: "OOM kills at memory.max, 32 KiB calls", value: phases[0].oomKills, unit: "kills"),
+                      Figure(name: "OOM kills at memory.max, whole calls", value: phases[1].oomKills, unit: "kills"),
+                      Figure(name: "bytes copied at memory.max, whole calls", value: phases[1].copied, unit: "bytes")])
+    }
+
     /// unload: the livepatch removed (unpatched, rmmod) while the pages are mapped and
     /// pinned in pipes, then unmapped, then the pipes drained. The charge must stay while
     /// anything holds the pages, and be gone once nothing does.
@@ -101,5 +127,44 @@ struct LivepatchCounters {
             problems.append("the livepatch charged \(pagesCharged) pages, memory.current moved \(signed(charged))")
         }
         return problems.isEmpty ? nil : problems.joined(separator: "; ")
+    }
+}
+
+/// One phase of the real path's memory-max, read from its `<phase>.*` metrics.
+struct MemoryMaxPhase {
+    /// 32 KiB calls, then calls of what the mapping has left (vm/tcp/limited.c).
+    static let names = ["small", "large"]
+    static let titles = ["small": "32 KiB calls", "large": "whole calls"]
+
+    var name: String
+    var killed: Bool
+    var killedInCall: Bool
+    var received, mapped, copied, enomemCalls, limit, oomKills, oom, peak, memoryMax: Int64
+
+    init(_ m: MetricReader, _ name: String) {
+        let v = { (key: String) in m["\(name).\(key)"] }
+        self.name = name
+        killed = v("killed") != 0
+        killedInCall = v("killed_in_call") != 0
+        received = v("received")
+        mapped = v("mapped")
+        copied = v("copied")
+        enomemCalls = v("enomem_calls")
+        memoryMax = v("memory_max")
+        limit = memoryMax - v("baseline.memory_current")
+        oomKills = v("events.oom_kill")
+        oom = v("events.oom")
+        peak = v("peak.memory_peak")
+    }
+
+    func holds(size: Int64, tolerance: Int64) -> Bool {
+        !killed && oomKills == 0 && received == size && mapped <= limit + tolerance
+    }
+
+    var summary: String {
+        let fate = killed
+            ? "OOM-killed\(killedInCall ? " inside getsockopt(TCP_ZEROCOPY_RECEIVE)" : "") after \(bytes(received))"
+            : "\(bytes(received)) received"
+        return "\(Self.titles[name] ?? name): \(fate), \(bytes(mapped)) mapped against a limit of \(bytes(limit)), \(bytes(copied)) copied (\(enomemCalls) calls failed with ENOMEM), memory.events oom +\(oom), oom_kill +\(oomKills), peak \(bytes(peak)) against memory.max \(bytes(memoryMax))"
     }
 }

@@ -8,14 +8,17 @@ public enum BisectReporter {
         let setup = report.setup
         var out = ["zcbench bisect: property \(setup.property), \(subject(setup)) on \(report.kernel), \(setup.repeats) run\(setup.repeats == 1 ? "" : "s") per step"]
         out.append("  endpoints confirmed: good \(name(setup.good)) (\(report.goodState.rawValue)), bad \(name(setup.bad)) (\(report.badState.rawValue))")
+        // The candidate column fits the longest name (a commit is shown by 12 digits).
+        let candidate = max(14, report.steps.map { name($0.candidate).count }.max() ?? 0)
+        let widths = [3, candidate, 8, 11, 6]
         out.append("  " + ["#", "candidate", "verdict", "state", "agree"].enumerated()
-            .map { $0.element.padding(toLength: [3, 14, 8, 11, 6][$0.offset], withPad: " ", startingAt: 0) }
+            .map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
             .joined(separator: " ") + " measured")
         for (index, step) in report.steps.enumerated() {
             let verdict = step.verdict(good: report.goodState).rawValue
             let agree = "\(step.runs.filter { $0.state == step.state }.count)/\(step.runs.count)"
             out.append("  " + [String(index + 1), name(step.candidate), verdict, step.state.rawValue, agree]
-                .enumerated().map { $0.element.padding(toLength: [3, 14, 8, 11, 6][$0.offset], withPad: " ", startingAt: 0) }
+                .enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
                 .joined(separator: " ") + " " + (step.representative?.measured ?? ""))
         }
         out += conclusion(report).map { "  \($0)" }

@@ -89,6 +89,21 @@ struct RealPathTests {
         #expect(stock.outcome == .fail && stock.measured.contains("could not be removed (errno 16)"))
     }
 
+    @Test("memory-max turned over: an OOM kill inside getsockopt, more mapped than the limit")
+    func memoryMax() throws {
+        let matrix = try matrix()
+        let v1 = try #require(matrix["tcp-v1", "memory-max"])
+        #expect(v1.outcome == .xfail)
+        #expect(v1.measured.contains("32 KiB calls: OOM-killed inside getsockopt(TCP_ZEROCOPY_RECEIVE)"), "\(v1.measured)")
+        #expect(v1.figures.first { $0.name == "OOM kills at memory.max, 32 KiB calls" }?.value == 1)
+        // tcp-kmem's charge fails gracefully; killed, or over the limit, it would not hold.
+        #expect(matrix["tcp-kmem", "memory-max"]?.outcome == .pass)
+        let killed = try edited("tcp-kmem/memory-max", "small.events.oom_kill", to: 1)
+        #expect(try self.matrix(killed)["tcp-kmem", "memory-max"]?.outcome == .fail)
+        let over = try edited("tcp-kmem/memory-max", "large.mapped", to: try captured("tcp-kmem/memory-max", "size"))
+        #expect(try self.matrix(over)["tcp-kmem", "memory-max"]?.outcome == .fail)
+    }
+
     @Test("the livepatch's counters contradicting the cgroup fail the cell, whatever is expected")
     func counters() throws {
         let fewer = try edited("tcp-kmem/steady", "mod.pages_mapped", to: 500)

@@ -244,6 +244,13 @@ extension VM {
             #expect(stock["mapped"]! > stock["size"]! * 8 / 10, "zero-copy mapped \(stock["mapped"]!) of \(stock["size"]!)")
             #expect(stock["mapped.memory_current"]! - stock["baseline.memory_current"]! < 64 * 4096)
             #expect(try steady("tcp-kmem")["mapped.kernel"]! - (try steady("tcp-kmem")["baseline.kernel"]!) >= stock["mapped"]! - 64 * 4096)
+            // At memory.max: v1's GFP_KERNEL charge of a small batch OOM-kills the receiver
+            // inside getsockopt; the kmem charge fails and the receiver copies the rest.
+            let oomKills = { (design: Variant) in matrix[design, "memory-max"]?.figures.first { $0.name == "OOM kills at memory.max, 32 KiB calls" }?.value }
+            #expect(oomKills("tcp-v1") == 1)
+            #expect(matrix["tcp-v1", "memory-max"]?.metrics["small.killed_in_call"] == 1)
+            #expect(oomKills("tcp-kmem") == 0)
+            #expect(try #require(matrix["tcp-kmem", "memory-max"]?.metrics["large.copied"]) > 0)
             // Removed with the pages mapped and pinned: nothing escapes, and nothing is left.
             for design: Variant in ["tcp-v1", "tcp-kmem"] {
                 #expect(matrix[design, "unload"]?.figure?.value == 0, "\(design): \(matrix[design, "unload"]?.measured ?? "")")

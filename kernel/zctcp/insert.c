@@ -321,8 +321,10 @@ int zctcp_vm_insert_batch(struct vm_area_struct *vma, struct page **pages,
 		zctcp_count(ZCTCP_PAGES_REFUSED, refused);
 	}
 
+	/* Nothing allowed, nothing inserted: not even a page table allocated. */
 	pages_remaining = b.allowed;
-	err = vm_insert_pages(vma, *address, pages, &pages_remaining);
+	err = b.allowed ? vm_insert_pages(vma, *address, pages,
+					  &pages_remaining) : 0;
 	mapped = b.allowed - pages_remaining;
 	/* Even if vm_insert_pages fails, it may have mapped some pages. */
 	*seq += PAGE_SIZE * mapped;

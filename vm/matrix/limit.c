@@ -77,8 +77,9 @@ void mx_limit_note(struct mx_limit *l)
 
 void mx_limit_lift(struct mx_limit *l)
 {
+	const char *prefix = l->prefix ? l->prefix : "";
 	long peak, events[MX_EVENTS];
-	char name[32];
+	char name[64];
 	int i;
 
 	/* Read before the limit goes: what comes after may well exceed it. */
@@ -88,14 +89,17 @@ void mx_limit_lift(struct mx_limit *l)
 	l->lifted = !cg_fd_write(l->max, "max");
 	if (!l->lifted)
 		ktap_print_msg("%s/memory.max max: %m", l->cg);
-	ktap_metric("memory_max", l->limit);
+	snprintf(name, sizeof(name), "%smemory_max", prefix);
+	ktap_metric(name, l->limit);
 	if (!l->readable) {
 		ktap_print_msg("%s/memory.{peak,events}: unreadable", l->cg);
 		return;
 	}
-	ktap_metric("peak.memory_peak", peak);
+	snprintf(name, sizeof(name), "%speak.memory_peak", prefix);
+	ktap_metric(name, peak);
 	for (i = 0; i < MX_EVENTS; i++) {
-		snprintf(name, sizeof(name), "events.%s", events_keys[i]);
+		snprintf(name, sizeof(name), "%sevents.%s", prefix,
+			 events_keys[i]);
 		ktap_metric(name, events[i] - l->events0[i]);
 	}
 }

@@ -79,6 +79,7 @@ int mx_oom_exempt(void);
 #define MX_EVENTS		3	/* memory.events: max, oom, oom_kill */
 struct mx_limit {
 	const char *cg;
+	const char *prefix;		/* of the metrics mx_limit_lift() prints */
 	int max, events, current, peak;	/* peak -1: none */
 	long limit;
 	long events0[MX_EVENTS];	/* when the limit was set */
@@ -101,7 +102,7 @@ void mx_limit_note(struct mx_limit *l);
  * Read memory.peak (or the largest memory.current seen) and memory.events,
  * then lift the limit: l->readable, l->lifted say how it went. Prints
  * memory_max, peak.memory_peak and events.<key> (the change since the limit
- * was set).
+ * was set), each after l->prefix if set.
  */
 void mx_limit_lift(struct mx_limit *l);
 

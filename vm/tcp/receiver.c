@@ -73,9 +73,12 @@ static int zc_copy_queued(int fd, unsigned char *buf, struct zc_rx_stats *st)
 	return zc_copy(fd, buf, len, st);
 }
 
-int zc_receive(int fd, unsigned char *region, size_t size,
+int zc_receive(int fd, unsigned char *region, size_t size, size_t call_bytes,
 	       unsigned char *copybuf, struct zc_rx_stats *st)
 {
+	size_t call_max = call_bytes && call_bytes < ZC_MAX_LENGTH ?
+			  call_bytes : ZC_MAX_LENGTH;
+
 	while (st->received < size) {
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		struct tcp_zerocopy_receive zc;
@@ -95,8 +98,8 @@ int zc_receive(int fd, unsigned char *region, size_t size,
 
 		memset(&zc, 0, sizeof(zc));
 		zc.address = (uintptr_t)(region + st->mapped);
-		zc.length = size - st->mapped < ZC_MAX_LENGTH ?
-			    size - st->mapped : ZC_MAX_LENGTH;
+		zc.length = size - st->mapped < call_max ?
+			    size - st->mapped : call_max;
 		t0 = monotonic_ns();
 		st->in_call = 1;
 		ret = getsockopt(fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, &zc,

@@ -102,13 +102,14 @@ struct zc_rx_stats {
 
 /*
  * Receive size bytes on fd, as tools/testing/selftests/net/tcp_mmap.c:
- * map as much as possible into region (size bytes, mmap()ed on fd), read()
+ * map as much as possible into region (size bytes, mmap()ed on fd), each
+ * call asking for at most call_bytes (0: what the mapping has left), read()
  * the rest into copybuf (ZC_COPY_BUF_SIZE bytes) as recv_skip_hint says,
  * and after a call that fails with ENOMEM (nothing mapped, for want of a
  * charge), read() what is queued instead. Checks the payload on the way.
  * 0 once size bytes arrived, -1 (printed) otherwise; st says how far.
  */
-int zc_receive(int fd, unsigned char *region, size_t size,
+int zc_receive(int fd, unsigned char *region, size_t size, size_t call_bytes,
 	       unsigned char *copybuf, struct zc_rx_stats *st);
 
 #endif /* ZCBENCH_TCP_H */

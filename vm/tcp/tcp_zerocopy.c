@@ -81,7 +81,7 @@ int test_tcp_zerocopy(const char *name, const struct zc_config *cfg)
 	}
 
 	start = monotonic_ns();
-	received = !zc_receive(link.fd, region, cfg->size, copybuf, &st);
+	received = !zc_receive(link.fd, region, cfg->size, 0, copybuf, &st);
 	ktap_print_msg("received %zu bytes in %ld ms", st.received,
 		       ms_since(start));
 	ktap_metric("received", st.received);

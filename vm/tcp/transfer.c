@@ -48,7 +48,8 @@ bool transfer_receive(struct transfer *t)
 		ktap_print_msg("mmap of the socket: %m");
 		return false;
 	}
-	ok = !zc_receive(t->link.fd, t->region, cfg->size, t->copybuf, &t->st);
+	ok = !zc_receive(t->link.fd, t->region, cfg->size, 0, t->copybuf,
+			&t->st);
 	ok = zc_link_finish(&t->link, ok) && ok;
 	if (t->st.bad_offset >= 0) {
 		ktap_print_msg("payload differs at stream offset %ld",
