@@ -14,6 +14,8 @@
  *   batch.c  one batch of RECEIVE: per-variant charging, insert, unroll
  *   pause.c  pause points of RECEIVE: PAUSE_WAIT and RESUME
  *   memcg.c  unexported memcg functions and the charge primitives
+ *   ksym.c   symbol resolution and the ENDBR check (ksym.h, shared with
+ *            zctcp)
  *   stats.c  page counters, STATS, debugfs
  *
  * Locking, outermost first: zcpool_dev_lock (queue count and variant),
