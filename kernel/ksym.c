@@ -9,7 +9,13 @@
  * sealed at boot (address never taken) raises #CP: each one's first
  * instruction is checked first, when IBT is on or the caller forces the
  * check (the modules' parameter ibt_check=1: TCG has no CET).
+ *
+ * Its messages carry the name of the module it is compiled into.
  */
+#ifndef pr_fmt
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+#endif
+
 #include <linux/errno.h>
 #include <linux/kprobes.h>
 #include <linux/printk.h>

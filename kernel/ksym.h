@@ -2,8 +2,7 @@
 /*
  * Unexported kernel functions, resolved at load time: what zcpool and the
  * zctcp livepatch share (ksym.c). Each module compiles ksym.c into itself
- * (zctcp/ksym.c includes it), so its messages carry the module's own
- * pr_fmt prefix: include the module's header, which sets pr_fmt, first.
+ * (zctcp/ksym.c includes it), so its messages carry the module's name.
  */
 #ifndef _ZCBENCH_KSYM_H
 #define _ZCBENCH_KSYM_H

@@ -39,7 +39,6 @@
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
 #include <linux/gfp.h>
-#include <linux/irqflags.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mm_types.h>
@@ -47,47 +46,29 @@
 #include <linux/version.h>
 #include <linux/workqueue.h>
 
+#include "kmemcg.h"
 #include "ksym.h"
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-typedef void (*zcpool_mod_state_fn)(struct mem_cgroup *memcg,
-				    enum memcg_stat_item idx, int val);
-#else
-typedef void (*zcpool_mod_state_fn)(struct mem_cgroup *memcg, int idx,
-				    int val);
-#endif
+/* The memcg functions the designs call. */
+static struct kmemcg zcpool_mc;
 
+/* The optional ones, for flush_memcg_stats. */
 static struct {
-	int (*kmem_charge_page)(struct page *page, gfp_t gfp, int order);
-	void (*kmem_uncharge_page)(struct page *page, int order);
-	bool (*charge_skmem)(struct mem_cgroup *memcg, unsigned int nr_pages,
-			     gfp_t gfp_mask);
-	void (*uncharge_skmem)(struct mem_cgroup *memcg,
-			       unsigned int nr_pages);
-	zcpool_mod_state_fn mod_memcg_state;
-	/* optional */
 	void (*rstat_flush)(struct cgroup *cgrp);
 	void (*css_rstat_flush)(struct cgroup_subsys_state *css);
 	void (*drain_local_stock)(struct work_struct *dummy);
 	struct mem_cgroup **root_memcg;
 } zcpool_fn;
 
-/* What zcpool_fn holds; optional ones may stay NULL. */
+/* What zcpool_mc and zcpool_fn hold; optional ones may stay NULL. */
 static const struct ksym zcpool_syms[] = {
-	{ "__memcg_kmem_charge_page", (void **)&zcpool_fn.kmem_charge_page },
-	{ "__memcg_kmem_uncharge_page", (void **)&zcpool_fn.kmem_uncharge_page },
-	{ "mem_cgroup_charge_skmem", (void **)&zcpool_fn.charge_skmem },
-	{ "mem_cgroup_uncharge_skmem", (void **)&zcpool_fn.uncharge_skmem },
-	{ "__mod_memcg_state", (void **)&zcpool_fn.mod_memcg_state },
+	KMEMCG_KSYMS(zcpool_mc),
 	/* css_rstat_flush() replaces cgroup_rstat_flush() in 6.16 */
 	{ "cgroup_rstat_flush", (void **)&zcpool_fn.rstat_flush, true },
 	{ "css_rstat_flush", (void **)&zcpool_fn.css_rstat_flush, true },
 	{ "drain_local_stock", (void **)&zcpool_fn.drain_local_stock, true },
 	{ "root_mem_cgroup", (void **)&zcpool_fn.root_memcg, true, true },
 };
-
-/* Charges that may fail fail gracefully: one reclaim pass, no OOM kill. */
-#define ZCPOOL_GFP_TRY		(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
 
 /**
  * zcpool_memcg_init() - resolve the unexported memcg functions
@@ -232,9 +213,9 @@ bool zcpool_memcg_sock_charge(struct mem_cgroup *memcg, unsigned int nr,
 {
 	if (!memcg || !nr)
 		return true;
-	return zcpool_fn.charge_skmem(memcg, nr, nofail ?
+	return zcpool_mc.charge_skmem(memcg, nr, nofail ?
 				      GFP_KERNEL | __GFP_NOFAIL :
-				      ZCPOOL_GFP_TRY);
+				      KMEMCG_GFP_TRY);
 }
 
 /**
@@ -245,17 +226,7 @@ bool zcpool_memcg_sock_charge(struct mem_cgroup *memcg, unsigned int nr,
 void zcpool_memcg_sock_uncharge(struct mem_cgroup *memcg, unsigned int nr)
 {
 	if (memcg && nr)
-		zcpool_fn.uncharge_skmem(memcg, nr);
-}
-
-static void zcpool_mod_sock_stat(struct mem_cgroup *memcg, int val)
-{
-	unsigned long flags;
-
-	/* mod_memcg_state(), whose __ variant wants interrupts off. */
-	local_irq_save(flags);
-	zcpool_fn.mod_memcg_state(memcg, MEMCG_SOCK, val);
-	local_irq_restore(flags);
+		zcpool_mc.uncharge_skmem(memcg, nr);
 }
 
 /**
@@ -276,10 +247,7 @@ int zcpool_memcg_raw_charge(struct mem_cgroup *memcg, unsigned int nr)
 {
 	if (!memcg || !nr)
 		return 0;
-	if (!zcpool_fn.charge_skmem(memcg, nr, GFP_KERNEL))
-		return -ENOMEM;
-	zcpool_mod_sock_stat(memcg, -(int)nr);
-	return 0;
+	return kmemcg_raw_charge(&zcpool_mc, memcg, nr, GFP_KERNEL);
 }
 
 /**
@@ -289,10 +257,8 @@ int zcpool_memcg_raw_charge(struct mem_cgroup *memcg, unsigned int nr)
  */
 void zcpool_memcg_raw_uncharge(struct mem_cgroup *memcg, unsigned int nr)
 {
-	if (!memcg || !nr)
-		return;
-	zcpool_mod_sock_stat(memcg, nr);
-	zcpool_fn.uncharge_skmem(memcg, nr);
+	if (memcg && nr)
+		kmemcg_raw_uncharge(&zcpool_mc, memcg, nr);
 }
 
 /* Tag a page with memcg, from memcg_data 0 only; false if it was in use. */
@@ -335,7 +301,7 @@ int zcpool_memcg_charge_page(struct zcpool_page *d, enum zcpool_charge kind,
 {
 	switch (kind) {
 	case ZCPOOL_CHARGE_KMEM:
-		if (zcpool_fn.kmem_charge_page(d->page, ZCPOOL_GFP_TRY, 0))
+		if (zcpool_mc.kmem_charge_page(d->page, KMEMCG_GFP_TRY, 0))
 			return -ENOMEM;
 		if (READ_ONCE(d->page->memcg_data))
 			d->charge = kind;
@@ -365,7 +331,7 @@ void zcpool_memcg_uncharge_page(struct zcpool_page *d)
 {
 	switch (d->charge) {
 	case ZCPOOL_CHARGE_KMEM:
-		zcpool_fn.kmem_uncharge_page(d->page, 0);
+		zcpool_mc.kmem_uncharge_page(d->page, 0);
 		break;
 	case ZCPOOL_CHARGE_RAW:
 		zcpool_memcg_raw_uncharge(d->memcg, 1);
@@ -373,7 +339,7 @@ void zcpool_memcg_uncharge_page(struct zcpool_page *d)
 		break;
 	case ZCPOOL_CHARGE_SOCK_UNMAP:
 	case ZCPOOL_CHARGE_SOCK:
-		zcpool_fn.uncharge_skmem(d->memcg, 1);
+		zcpool_mc.uncharge_skmem(d->memcg, 1);
 		zcpool_untag(d);
 		break;
 	case ZCPOOL_CHARGE_TAG:

@@ -11,12 +11,12 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "kmsg.h"
 #include "ktap.h"
 #include "scenario.h"
 #include "zcpool_util.h"
@@ -24,19 +24,11 @@
 /* Print the module's ENDBR lines logged since kmsg was opened; how many refused. */
 static long print_refusals(int kmsg)
 {
-	char rec[1024], *text;
+	const char *text;
+	char rec[1024];
 	long refused = 0;
-	ssize_t n;
 
-	while (kmsg >= 0) {
-		n = read(kmsg, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;	/* records overwritten: go on */
-		if (n <= 0)
-			break;
-		rec[n] = '\0';
-		rec[strcspn(rec, "\n")] = '\0';
-		text = strchr(rec, ';') ? strchr(rec, ';') + 1 : rec;
+	while ((text = kmsg_next(kmsg, rec, sizeof(rec)))) {
 		if (!strstr(text, "zcpool") || !strstr(text, "ENDBR"))
 			continue;
 		ktap_print_msg("kernel: %.300s", text);
@@ -62,11 +54,9 @@ int test_module_ibt_check(const char *name, const struct zc_config *cfg)
 	if (!unloaded)
 		ktap_print_msg("delete_module: %m");
 
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	kmsg = kmsg_open();
 	if (kmsg < 0)
 		ktap_print_msg("/dev/kmsg: %m");
-	else
-		lseek(kmsg, 0, SEEK_END);
 	err = zcp_module_load("ibt_check=1") ? errno : 0;
 	if (!err)
 		zcp_module_unload();

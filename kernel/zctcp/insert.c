@@ -42,7 +42,6 @@
 #include <linux/bitops.h>
 #include <linux/debugfs.h>
 #include <linux/gfp.h>
-#include <linux/irqflags.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/sched.h>
@@ -50,35 +49,15 @@
 #include <linux/tcp.h>
 #include <linux/version.h>
 
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 12, 0)
-typedef void (*zctcp_mod_state_fn)(struct mem_cgroup *memcg,
-				   enum memcg_stat_item idx, int val);
-#else
-typedef void (*zctcp_mod_state_fn)(struct mem_cgroup *memcg, int idx,
-				   int val);
-#endif
+#include "../kmemcg.h"
 
-/* A failing charge fails gracefully: one reclaim pass, no OOM kill. */
-#define ZCTCP_GFP_TRY		(GFP_KERNEL | __GFP_NORETRY | __GFP_NOWARN)
 /* TCP_ZEROCOPY_PAGE_BATCH_SIZE (net/ipv4/tcp.c): pages per call at most. */
 #define ZCTCP_BATCH_PAGES	32
 
-static struct {
-	int (*kmem_charge_page)(struct page *page, gfp_t gfp, int order);
-	void (*kmem_uncharge_page)(struct page *page, int order);
-	bool (*charge_skmem)(struct mem_cgroup *memcg, unsigned int nr_pages,
-			     gfp_t gfp_mask);
-	void (*uncharge_skmem)(struct mem_cgroup *memcg,
-			       unsigned int nr_pages);
-	zctcp_mod_state_fn mod_memcg_state;
-} zctcp_fn;
+static struct kmemcg zctcp_mc;
 
 static const struct ksym zctcp_insert_syms[] = {
-	{ "__memcg_kmem_charge_page", (void **)&zctcp_fn.kmem_charge_page },
-	{ "__memcg_kmem_uncharge_page", (void **)&zctcp_fn.kmem_uncharge_page },
-	{ "mem_cgroup_charge_skmem", (void **)&zctcp_fn.charge_skmem },
-	{ "mem_cgroup_uncharge_skmem", (void **)&zctcp_fn.uncharge_skmem },
-	{ "__mod_memcg_state", (void **)&zctcp_fn.mod_memcg_state },
+	KMEMCG_KSYMS(zctcp_mc),
 };
 
 /* The counters, in the order of ZCTCP_COUNTER_NAMES. */
@@ -109,32 +88,6 @@ struct zctcp_batch {
 	unsigned int allowed;		/* pages[0, allowed) may be mapped */
 };
 
-static void zctcp_mod_sock_stat(struct mem_cgroup *memcg, int val)
-{
-	unsigned long flags;
-
-	/* mod_memcg_state(), whose __ variant wants interrupts off. */
-	local_irq_save(flags);
-	zctcp_fn.mod_memcg_state(memcg, MEMCG_SOCK, val);
-	local_irq_restore(flags);
-}
-
-/* Charge the page counter alone, as try_charge(): 0 or -ENOMEM. */
-static int zctcp_raw_charge(struct mem_cgroup *memcg, unsigned int nr,
-			    gfp_t gfp)
-{
-	if (!zctcp_fn.charge_skmem(memcg, nr, gfp))
-		return -ENOMEM;
-	zctcp_mod_sock_stat(memcg, -(int)nr);
-	return 0;
-}
-
-static void zctcp_raw_uncharge(struct mem_cgroup *memcg, unsigned int nr)
-{
-	zctcp_mod_sock_stat(memcg, nr);
-	zctcp_fn.uncharge_skmem(memcg, nr);
-}
-
 /* tcp-kmem: page by page with the kmem API, up to the first refusal. */
 static void zctcp_charge_kmem(struct page **pages, unsigned int n,
 			      struct zctcp_batch *b)
@@ -148,7 +101,7 @@ static void zctcp_charge_kmem(struct page **pages, unsigned int n,
 			zctcp_count(ZCTCP_PAGES_IN_USE, 1);
 			continue;
 		}
-		if (zctcp_fn.kmem_charge_page(page, ZCTCP_GFP_TRY, 0)) {
+		if (zctcp_mc.kmem_charge_page(page, KMEMCG_GFP_TRY, 0)) {
 			zctcp_count(ZCTCP_CHARGE_FAILURES, 1);
 			break;
 		}
@@ -183,7 +136,7 @@ static void zctcp_charge_v1(struct page **pages, unsigned int n,
 	b->allowed = n;
 	if (!memcg)
 		return;
-	if (zctcp_raw_charge(memcg, n, GFP_KERNEL)) {
+	if (kmemcg_raw_charge(&zctcp_mc, memcg, n, GFP_KERNEL)) {
 		zctcp_count(ZCTCP_CHARGE_FAILURES, 1);
 		b->allowed = 0;
 		goto out;
@@ -200,7 +153,7 @@ static void zctcp_charge_v1(struct page **pages, unsigned int n,
 	}
 	zctcp_count(ZCTCP_PAGES_CHARGED, tagged);
 	if (tagged < n)
-		zctcp_raw_uncharge(memcg, n - tagged);
+		kmemcg_raw_uncharge(&zctcp_mc, memcg, n - tagged);
 out:
 	css_put(&memcg->css);
 }
@@ -212,12 +165,12 @@ static void zctcp_uncharge(struct page *page)
 
 	zctcp_count(ZCTCP_PAGES_UNCHARGED, 1);
 	if (zctcp_design == ZCTCP_DESIGN_KMEM) {
-		zctcp_fn.kmem_uncharge_page(page, 0);
+		zctcp_mc.kmem_uncharge_page(page, 0);
 		return;
 	}
 	memcg = (struct mem_cgroup *)READ_ONCE(page->memcg_data);
 	WRITE_ONCE(page->memcg_data, 0);
-	zctcp_raw_uncharge(memcg, 1);
+	kmemcg_raw_uncharge(&zctcp_mc, memcg, 1);
 	css_put(&memcg->css);
 }
 

@@ -77,37 +77,20 @@ void reclaim_all(void)
 	}
 }
 
-/* /dev/kmsg from its end on: what the kernel says from now. -1 if unavailable. */
-int kmsg_open(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0)
-		lseek(fd, 0, SEEK_END);
-	return fd;
-}
-
 /*
  * The first kernel message since kmsg_open() that shows a kernel in trouble
  * (the host's console markers), copied into buf. False if none.
  */
 bool kmsg_trouble(int fd, char *buf, size_t len)
 {
+	const char *text;
 	char rec[1024];
-	ssize_t n;
 	size_t i;
 
-	while (fd >= 0) {
-		n = read(fd, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;	/* records overwritten: go on with the next */
-		if (n <= 0)
-			break;
-		rec[n] = '\0';
-		rec[strcspn(rec, "\n")] = '\0';
+	while ((text = kmsg_next(fd, rec, sizeof(rec)))) {
 		for (i = 0; i < ARRAY_SIZE(markers); i++) {
-			if (strstr(rec, markers[i].text)) {
-				snprintf(buf, len, "kernel: %.200s", strchr(rec, ';') ? strchr(rec, ';') + 1 : rec);
+			if (strstr(text, markers[i].text)) {
+				snprintf(buf, len, "kernel: %.200s", text);
 				return true;
 			}
 		}

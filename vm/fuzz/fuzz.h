@@ -13,6 +13,7 @@
 
 #include <zcpool.h>
 
+#include "kmsg.h"
 #include "protocol.h"
 
 #define FUZZ_FDS		4
@@ -134,7 +135,6 @@ extern const char *const pool_keys[];
 int pool_read(long values[NR_POOL_KEYS]);
 bool pool_at_rest(const char *when, const long base[NR_POOL_KEYS]);
 void reclaim_all(void);
-int kmsg_open(void);
 bool kmsg_trouble(int fd, char *buf, size_t len);
 
 /* replay.c */

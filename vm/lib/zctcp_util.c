@@ -95,10 +95,23 @@ int zct_unload(void)
 	return -1;
 }
 
+int zct_load(const char *params)
+{
+	int fd, ret, err;
+
+	fd = open(ZCB_PATH_LIVEPATCH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ret = syscall(SYS_finit_module, fd, params, 0);
+	err = errno;
+	close(fd);
+	errno = err;
+	return ret ? -1 : 0;
+}
+
 int zct_switch(const char *design, const char *params)
 {
 	char all[256], loaded[32];
-	int fd, ret, err;
 
 	if (zct_design_index(design) == ZCTCP_NR_DESIGNS) {
 		ktap_print_msg("unknown real-path design '%s'", design);
@@ -112,18 +125,9 @@ int zct_switch(const char *design, const char *params)
 
 	snprintf(all, sizeof(all), "design=%s%s%s", design,
 		 params && *params ? " " : "", params ? params : "");
-	fd = open(ZCB_PATH_LIVEPATCH, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		ktap_print_msg("open %s: %m", ZCB_PATH_LIVEPATCH);
-		return -1;
-	}
-	ret = syscall(SYS_finit_module, fd, all, 0);
-	err = errno;
-	close(fd);
-	if (ret) {
-		ktap_print_msg("finit_module(%s, \"%s\"): %s (errno %d)",
-			       ZCB_PATH_LIVEPATCH, all, strerror(err), err);
-		errno = err;
+	if (zct_load(all)) {
+		ktap_print_msg("finit_module(%s, \"%s\"): %m (errno %d)",
+			       ZCB_PATH_LIVEPATCH, all, errno);
 		return -1;
 	}
 	if (zct_wait_transition()) {

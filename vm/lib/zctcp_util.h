@@ -36,6 +36,9 @@ bool zct_loaded(void);
  */
 int zct_switch(const char *design, const char *params);
 
+/* finit_module() of the livepatch with params as given. 0 or -1 (errno set). */
+int zct_load(const char *params);
+
 /*
  * Unpatch and remove zctcp (0 if it is not loaded): write 0 to enabled,
  * wait for the transition, delete_module until the livepatch core lets

@@ -16,33 +16,17 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "kmsg.h"
 #include "ktap.h"
-#include "protocol.h"
 #include "scenario.h"
 #include "zctcp_util.h"
 
 #define ZERO_BUILD_ID	"0000000000000000000000000000000000000000"
-
-/* finit_module() of the livepatch with params: 0 or the errno. */
-static int load(const char *params)
-{
-	int fd, ret, err;
-
-	fd = open(ZCB_PATH_LIVEPATCH, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno;
-	ret = syscall(SYS_finit_module, fd, params, 0);
-	err = ret ? errno : 0;
-	close(fd);
-	return err;
-}
 
 /*
  * Print zctcp's lines logged since kmsg was opened; how many of them
@@ -50,19 +34,11 @@ static int load(const char *params)
  */
 static long print_kernel_lines(int kmsg, const char *match)
 {
-	char rec[1024], *text;
+	const char *text;
+	char rec[1024];
 	long matched = 0;
-	ssize_t n;
 
-	while (kmsg >= 0) {
-		n = read(kmsg, rec, sizeof(rec) - 1);
-		if (n < 0 && errno == EPIPE)
-			continue;	/* records overwritten: go on */
-		if (n <= 0)
-			break;
-		rec[n] = '\0';
-		rec[strcspn(rec, "\n")] = '\0';
-		text = strchr(rec, ';') ? strchr(rec, ';') + 1 : rec;
+	while ((text = kmsg_next(kmsg, rec, sizeof(rec)))) {
 		if (strncmp(text, "zctcp: ", 7))
 			continue;
 		ktap_print_msg("kernel: %.300s", text);
@@ -83,12 +59,10 @@ static bool refused(unsigned int n, const char *name, const char *params,
 	bool loaded;
 	int kmsg, err;
 
-	kmsg = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	kmsg = kmsg_open();
 	if (kmsg < 0)
 		ktap_print_msg("/dev/kmsg: %m");
-	else
-		lseek(kmsg, 0, SEEK_END);
-	err = load(params);
+	err = zct_load(params) ? errno : 0;
 	loaded = zct_loaded();
 	if (loaded && zct_unload())
 		ktap_print_msg("%s: could not remove what was loaded", name);
