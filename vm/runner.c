@@ -84,6 +84,8 @@ static const struct scenario tcp_matrix[] = {
 	{ "steady", test_tcpmx_steady },
 	{ "release", test_tcpmx_release },
 	{ "memory-max", test_tcpmx_memory_max },
+	{ "vmsplice-pin", test_tcpmx_vmsplice_pin },
+	{ "fork", test_tcpmx_fork },
 	{ "unload", test_tcpmx_unload },
 };
 

@@ -61,6 +61,8 @@ int test_mx_unload(const char *name, const struct zc_config *cfg);
 int test_tcpmx_steady(const char *name, const struct zc_config *cfg);
 int test_tcpmx_release(const char *name, const struct zc_config *cfg);
 int test_tcpmx_memory_max(const char *name, const struct zc_config *cfg);
+int test_tcpmx_vmsplice_pin(const char *name, const struct zc_config *cfg);
+int test_tcpmx_fork(const char *name, const struct zc_config *cfg);
 int test_tcpmx_unload(const char *name, const struct zc_config *cfg);
 
 #endif /* ZCBENCH_SCENARIO_H */

@@ -6,7 +6,8 @@
 /// are a two-sided cross-check: a disagreement fails the cell whatever is expected.
 extension AccountingProperty {
     /// The real path's properties, in column order.
-    public static let realPath: [AccountingProperty] = [realSteady, realRelease, realMemoryMax, realUnload]
+    public static let realPath: [AccountingProperty] = [realSteady, realRelease, realMemoryMax, realVmsplicePin, realFork,
+                                                        realUnload]
 
     public static var realPathNames: [String] { realPath.map(\.name) }
 
@@ -30,6 +31,35 @@ extension AccountingProperty {
         measurement.violation = LivepatchCounters(m)?.disagreement(
             mapped: m["mapped"], charged: m.delta("memory_current", from: "baseline", to: "mapped"),
             tolerance: m.tolerance(expectation.tolerance))
+        return measurement
+    }
+
+    /// vmsplice-pin: the mapping vmspliced into pipes, then unmapped and the sockets closed:
+    /// are the pages the pipes hold still charged? As the simulated matrix's, and what is
+    /// left once the pipes are closed fails the cell whatever is expected.
+    public static let realVmsplicePin = AccountingProperty(
+        name: "vmsplice-pin",
+        required: transfer + ["pinned", "baseline.memory_current", "pinned.memory_current", "released.memory_current"]
+    ) { m, expectation in
+        var measurement = vmsplicePin.judge(m, expectation)
+        let tol = m.tolerance(expectation.tolerance)
+        let left = m.delta("memory_current", from: "baseline", to: "released")
+        measurement.measured += "; \(signed(left)) once the pipes closed"
+        measurement.violation = [
+            abs(left) > tol ? "memory.current \(signed(left)) once the pipes closed: a charge outlived every page" : nil,
+            LivepatchCounters(m)?.disagreement(mapped: m["mapped"], charged: nil, tolerance: tol),
+        ].compactMap { $0 }.joined(separator: "; ").nilIfEmpty
+        return measurement
+    }
+
+    /// fork: a child keeps its copy of the mapping while the parent unmaps; then it exits.
+    public static let realFork = AccountingProperty(
+        name: "fork",
+        required: transfer + ["baseline.memory_current", "child_holds.memory_current", "released.memory_current"]
+    ) { m, expectation in
+        var measurement = fork.judge(m, expectation)
+        measurement.violation = LivepatchCounters(m)?.disagreement(mapped: m["mapped"], charged: nil,
+                                                                     tolerance: m.tolerance(expectation.tolerance))
         return measurement
     }
 
@@ -170,4 +200,9 @@ struct MemoryMaxPhase {
             : "\(bytes(received)) received"
         return "\(Self.titles[name] ?? name): \(fate), \(bytes(mapped)) mapped against a limit of \(bytes(limit)), \(bytes(copied)) copied (\(enomemCalls) calls failed with ENOMEM), memory.events oom +\(oom), oom_kill +\(oomKills), peak \(bytes(peak)) against memory.max \(bytes(memoryMax))"
     }
+}
+
+extension String {
+    /// nil for "", the string otherwise.
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

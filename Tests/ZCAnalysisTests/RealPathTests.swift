@@ -104,6 +104,23 @@ struct RealPathTests {
         #expect(try self.matrix(over)["tcp-kmem", "memory-max"]?.outcome == .fail)
     }
 
+    @Test("vmsplice-pin and fork turned over: pinned pages uncharged, a child's mapping uncharged, a charge left behind")
+    func pinnedAndForked() throws {
+        let pinned = try captured("tcp-kmem/vmsplice-pin", "pinned")
+        let baseline = try captured("tcp-kmem/vmsplice-pin", "baseline.memory_current")
+        #expect(try matrix()["tcp-kmem", "vmsplice-pin"]?.figure?.value == 0)
+        let escaped = try edited("tcp-kmem/vmsplice-pin", "pinned.memory_current", to: baseline)
+        let cell = try #require(try matrix(escaped)["tcp-kmem", "vmsplice-pin"])
+        #expect(cell.outcome == .fail && cell.figure?.value == pinned)
+        let outlived = try edited("tcp-unaccounted/vmsplice-pin", "released.memory_current", to: baseline + 4_194_304)
+        let stock = try #require(try matrix(outlived)["tcp-unaccounted", "vmsplice-pin"])
+        #expect(stock.outcome == .fail && stock.measured.contains("a charge outlived every page"), "\(stock.measured)")
+        let forked = try edited("tcp-v1/fork", "child_holds.memory_current",
+                                to: try captured("tcp-v1/fork", "baseline.memory_current"))
+        #expect(try matrix(forked)["tcp-v1", "fork"]?.outcome == .fail)
+        #expect(try matrix()["tcp-unaccounted", "fork"]?.outcome == .xfail)
+    }
+
     @Test("the livepatch's counters contradicting the cgroup fail the cell, whatever is expected")
     func counters() throws {
         let fewer = try edited("tcp-kmem/steady", "mod.pages_mapped", to: 500)

@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ktap.h"
@@ -66,6 +67,90 @@ int test_tcpmx_steady(const char *name, const struct zc_config *cfg)
 int test_tcpmx_release(const char *name, const struct zc_config *cfg)
 {
 	return receive_mapped(name, cfg, true);
+}
+
+/*
+ * vmsplice-pin: receive, vmsplice all that was mapped into pipes (opened
+ * before the baseline, outside the cgroup), munmap and close the sockets:
+ * sample "pinned" (only the pipes hold the pages); close the pipes: sample
+ * "released".
+ */
+int test_tcpmx_vmsplice_pin(const char *name, const struct zc_config *cfg)
+{
+	static const char *const cases[] = { "receive", "vmsplice" };
+	struct mx_pipes p = { .n = 0 };
+	struct mx m;
+	struct transfer t = TRANSFER_INIT(&m);
+	size_t pinned;
+
+	if (mx_setup(&m, name, cfg, 2, true) || mx_pipes_open(&p, cfg->size))
+		goto out;
+	mx_case(&m, transfer_receive(&t), "receive");
+	if (!m.all)
+		goto out;
+	pinned = mx_pipes_fill_range(&p, t.region, t.st.mapped);
+	ktap_metric("pinned", pinned);
+	mx_case(&m, pinned == t.st.mapped, "vmsplice");
+	transfer_counters(&t);
+	transfer_release(&t);
+	if (mx_sample(&m, m.cg, "pinned", NULL) < 0)
+		goto out;
+	mx_pipes_close(&p);
+	mx_sample(&m, m.cg, "released", NULL);
+out:
+	mx_pipes_close(&p);
+	transfer_close(&t);
+	return mx_finish(&m, 2, cases);
+}
+
+/*
+ * fork: receive, fork a child that keeps its copy of the mapping; the
+ * parent unmaps and closes the sockets: sample "child_holds"; the child
+ * exits: sample "released".
+ */
+int test_tcpmx_fork(const char *name, const struct zc_config *cfg)
+{
+	static const char *const cases[] = { "receive", "fork" };
+	int hold[2] = { -1, -1 };
+	struct mx m;
+	struct transfer t = TRANSFER_INIT(&m);
+	pid_t child = -1;
+
+	if (mx_setup(&m, name, cfg, 2, true))
+		goto out;
+	mx_case(&m, transfer_receive(&t), "receive");
+	if (!m.all)
+		goto out;
+	if (pipe(hold)) {
+		ktap_print_msg("pipe: %m");
+		goto out;
+	}
+	child = mx_fork();
+	if (!child) {
+		close(hold[1]);
+		mx_hold(hold[0]);
+	}
+	close(hold[0]);
+	hold[0] = -1;
+	mx_case(&m, child > 0, "fork");
+	if (child < 0)
+		goto out;
+	transfer_counters(&t);
+	transfer_release(&t);
+	if (mx_sample(&m, m.cg, "child_holds", NULL) < 0)
+		goto out;
+	close(hold[1]);
+	hold[1] = -1;
+	waitpid(child, NULL, 0);
+	child = -1;
+	mx_sample(&m, m.cg, "released", NULL);
+out:
+	if (hold[1] >= 0)
+		close(hold[1]);
+	if (child > 0)
+		waitpid(child, NULL, 0);
+	transfer_close(&t);
+	return mx_finish(&m, 2, cases);
 }
 
 /* FNV-1a over len bytes, continuing from h. */
