@@ -102,7 +102,7 @@ public struct GuestBoot: Sendable {
         let (started, finished) = await watching.value
         phases.boot = started?.seconds
         if let started, let finished { phases.scenarios = (finished - started).seconds }
-        if let finished { phases.teardown = (exit.wallTime - finished).seconds }
+        if let finished { phases.teardown = max(0, (exit.wallTime - finished).seconds) }
         try? FileManager.default.removeItem(at: initrd)
         let console = ConsoleLog((try? String(contentsOf: consoleLog, encoding: .utf8)) ?? "")
         let ktap = (try? String(contentsOf: resultsFile, encoding: .utf8)) ?? ""

@@ -11,13 +11,18 @@ struct ResultsWatcher: Sendable {
         let start = ContinuousClock.now
         var started: Duration?
         var finished: Duration?
+        func look() {
+            guard let data = try? Data(contentsOf: file), !data.isEmpty else { return }
+            if started == nil { started = ContinuousClock.now - start }
+            if data.range(of: Data(("# " + GuestProtocol.exitLine).utf8)) != nil { finished = ContinuousClock.now - start }
+        }
         while !Task.isCancelled && finished == nil {
-            if let data = try? Data(contentsOf: file), !data.isEmpty {
-                if started == nil { started = ContinuousClock.now - start }
-                if data.range(of: Data(("# " + GuestProtocol.exitLine).utf8)) != nil { finished = ContinuousClock.now - start }
-            }
+            look()
             try? await Task.sleep(for: interval)
         }
+        // QEMU may power off within one interval of the exit line: a last look, so that the
+        // line is not missed (its time then is at most one interval late).
+        if finished == nil { look() }
         return (started, finished)
     }
 }
