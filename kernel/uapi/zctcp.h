@@ -52,7 +52,7 @@ enum zctcp_design {
 	"batches",		/* calls of the replaced function */	\
 	"pages_mapped",		/* pages it inserted */			\
 	"pages_charged",	/* pages given a charge of their own */	\
-	"pages_in_use",		/* left alone: memcg_data already set */	\
+	"pages_in_use",		/* left alone: charged already, compound, page_pool */ \
 	"charge_failures",	/* charges refused (the rest copied) */	\
 	"pages_refused",	/* pages not mapped for lack of a charge */ \
 	"pages_uncharged",	/* charged, then not mapped: charge undone */ \

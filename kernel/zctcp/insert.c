@@ -33,8 +33,12 @@
  * is mapped, and it may be removed with pages still mapped. v1 as posted
  * uncharged at the last unmap instead (README.md: deviations).
  *
- * A page whose memcg_data is already set (charged by someone else) is
- * mapped as the stock kernel maps it, without a charge of its own.
+ * A page whose memcg_data is already set (charged by someone else), a
+ * page of a compound page (its memcg is its head's) and a page_pool page
+ * (the pool recycles it without the free path, which would leave the
+ * charge on the next buffer: pool-free's case, zcpool's) are mapped as the
+ * stock kernel maps them, without a charge of their own. Loopback's pages
+ * are none of these: they come fresh from skb_copy_ubufs().
  */
 #include "zctcp.h"
 
@@ -44,6 +48,7 @@
 #include <linux/gfp.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
+#include <linux/poison.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/tcp.h>
@@ -88,6 +93,13 @@ struct zctcp_batch {
 	unsigned int allowed;		/* pages[0, allowed) may be mapped */
 };
 
+/* May the design give page a charge of its own? (file comment) */
+static bool zctcp_chargeable(struct page *page)
+{
+	return !READ_ONCE(page->memcg_data) && !PageCompound(page) &&
+	       (READ_ONCE(page->pp_magic) & ~0x3UL) != PP_SIGNATURE;
+}
+
 /* tcp-kmem: page by page with the kmem API, up to the first refusal. */
 static void zctcp_charge_kmem(struct page **pages, unsigned int n,
 			      struct zctcp_batch *b)
@@ -97,7 +109,7 @@ static void zctcp_charge_kmem(struct page **pages, unsigned int n,
 	for (i = 0; i < n; i++) {
 		struct page *page = pages[i];
 
-		if (READ_ONCE(page->memcg_data)) {
+		if (!zctcp_chargeable(page)) {
 			zctcp_count(ZCTCP_PAGES_IN_USE, 1);
 			continue;
 		}
@@ -142,7 +154,8 @@ static void zctcp_charge_v1(struct page **pages, unsigned int n,
 		goto out;
 	}
 	for (i = 0; i < n; i++) {
-		if (cmpxchg(&pages[i]->memcg_data, 0, (unsigned long)memcg)) {
+		if (!zctcp_chargeable(pages[i]) ||
+		    cmpxchg(&pages[i]->memcg_data, 0, (unsigned long)memcg)) {
 			zctcp_count(ZCTCP_PAGES_IN_USE, 1);
 			continue;
 		}
