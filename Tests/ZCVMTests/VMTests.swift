@@ -252,10 +252,13 @@ extension VM {
             #expect(oomKills("tcp-kmem") == 0)
             #expect(try #require(matrix["tcp-kmem", "memory-max"]?.metrics["large.copied"]) > 0)
             // Pinned in pipes, or removed with the pages mapped and pinned: nothing escapes the
-            // designs, and nothing is left; the stock kernel's pinned pages were never charged.
+            // designs beyond memcg's charge batch (a batch the per-cpu stock takes between the
+            // drain and the read of a sample), and nothing is left; the stock kernel's pinned
+            // pages were never charged.
             for design: Variant in ["tcp-v1", "tcp-kmem"] {
                 for property in ["vmsplice-pin", "unload"] {
-                    #expect(matrix[design, property]?.figure?.value == 0, "\(design)/\(property): \(matrix[design, property]?.measured ?? "")")
+                    #expect(try #require(matrix[design, property]?.figure?.value) <= 64 * 4096,
+                            "\(design)/\(property): \(matrix[design, property]?.measured ?? "")")
                 }
             }
             let pinned = try #require(matrix["tcp-unaccounted", "vmsplice-pin"]?.metrics["pinned"])
