@@ -78,12 +78,10 @@ public struct Bisector: Sendable {
     /// Boots once with `variant` and measures the property. A crash, a hang or a module
     /// that does not load is unmeasured (skip), never bad.
     func measure(variant: String, module: ModuleSource?, candidate: String, attempt: Int) async throws -> StepRun {
-        let real = try pipeline.module().tcpDesigns.contains(variant)
-        let plan = real
-            ? RunPlan(scenarios: [], expectations: expectations, designs: [Variant(variant)],
-                      realProperties: [AccountingProperty.realPathNamed(setup.property)].compactMap { $0 })
-            : RunPlan(scenarios: [], variants: [Variant(variant)], properties: [AccountingProperty.named(setup.property)].compactMap { $0 },
-                      expectations: expectations)
+        // The one cell, on the path the design belongs to (setup checked it measures the property).
+        let cells = try Selection.cells([variant], properties: [setup.property], realPath: pipeline.module().tcpDesigns,
+                                        named: true)
+        let plan = RunPlan(scenarios: [], cells: cells, expectations: expectations)
         let report = try await pipeline.run(.series(try KernelSeries.parse(setup.series)), plan: plan, options: options,
                                          module: module)
         var run = StepRun(candidate: candidate, attempt: attempt, state: .unmeasured, measured: "",

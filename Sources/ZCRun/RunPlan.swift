@@ -22,6 +22,12 @@ public struct RunPlan: Sendable {
                             designs: designs, realProperties: realProperties))
     }
 
+    /// `scenarios` and the matrix `cells` of either path.
+    public init(scenarios: [any Scenario], cells: MatrixCells, expectations: ExpectationSet?) {
+        self.init(scenarios: scenarios, variants: cells.variants, properties: cells.properties, expectations: expectations,
+                  designs: cells.designs, realProperties: cells.realProperties)
+    }
+
     /// The `zcbench.scenarios` list the guest runs: once-only scenarios first, then the
     /// matrix scenarios, which the guest runs for each of the variants (those of the
     /// simulated path) and each of the designs (those of the real path): a name both paths

@@ -70,6 +70,24 @@ int test_tcpmx_release(const char *name, const struct zc_config *cfg)
 }
 
 /*
+ * Receive (case "receive"), then vmsplice all that was mapped into the
+ * pipes p (case pin_case, failed if they took less); *pinned gets the
+ * bytes they took, also printed as "pinned". False if the receive failed.
+ */
+static bool receive_and_pin(struct mx *m, struct transfer *t,
+			    struct mx_pipes *p, const char *pin_case,
+			    size_t *pinned)
+{
+	mx_case(m, transfer_receive(t), "receive");
+	if (!m->all)
+		return false;
+	*pinned = mx_pipes_fill_range(p, t->region, t->st.mapped);
+	ktap_metric("pinned", *pinned);
+	mx_case(m, *pinned == t->st.mapped, pin_case);
+	return true;
+}
+
+/*
  * vmsplice-pin: receive, vmsplice all that was mapped into pipes (opened
  * before the baseline, outside the cgroup), munmap and close the sockets:
  * sample "pinned" (only the pipes hold the pages); close the pipes: sample
@@ -83,14 +101,9 @@ int test_tcpmx_vmsplice_pin(const char *name, const struct zc_config *cfg)
 	struct transfer t = TRANSFER_INIT(&m);
 	size_t pinned;
 
-	if (mx_setup(&m, name, cfg, 2, true) || mx_pipes_open(&p, cfg->size))
+	if (mx_setup(&m, name, cfg, 2, true) || mx_pipes_open(&p, cfg->size) ||
+	    !receive_and_pin(&m, &t, &p, "vmsplice", &pinned))
 		goto out;
-	mx_case(&m, transfer_receive(&t), "receive");
-	if (!m.all)
-		goto out;
-	pinned = mx_pipes_fill_range(&p, t.region, t.st.mapped);
-	ktap_metric("pinned", pinned);
-	mx_case(&m, pinned == t.st.mapped, "vmsplice");
 	transfer_counters(&t);
 	transfer_release(&t);
 	if (mx_sample(&m, m.cg, "pinned", NULL) < 0)
@@ -201,14 +214,9 @@ int test_tcpmx_unload(const char *name, const struct zc_config *cfg)
 	size_t pinned = 0, drained;
 	int err;
 
-	if (mx_setup(&m, name, cfg, 5, true) || mx_pipes_open(&p, cfg->size))
+	if (mx_setup(&m, name, cfg, 5, true) || mx_pipes_open(&p, cfg->size) ||
+	    !receive_and_pin(&m, &t, &p, "pin", &pinned))
 		goto out;
-	mx_case(&m, transfer_receive(&t), "receive");
-	if (!m.all)
-		goto out;
-	pinned = mx_pipes_fill_range(&p, t.region, t.st.mapped);
-	ktap_metric("pinned", pinned);
-	mx_case(&m, pinned == t.st.mapped, "pin");
 	mapped_sum = fnv1a(mapped_sum, t.region, t.st.mapped);
 	transfer_counters(&t);
 

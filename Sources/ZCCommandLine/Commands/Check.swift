@@ -27,12 +27,8 @@ public struct CheckCommand: AsyncParsableCommand {
     /// scenario of `check` and the matrix (or only `--property`'s cells).
     public func request(_ pipeline: Pipeline) throws -> BootRequest {
         let properties = try property.map(ZCCommandLine.properties)
-        let cells = try selection.cells(pipeline.module(), properties: properties ?? AccountingProperty.allNames)
-        var plan = RunPlan(scenarios: properties == nil ? ScenarioCatalog.check : [],
-                           variants: cells.variants, properties: cells.properties,
-                           expectations: try selection.expectationSet(pipeline),
-                           designs: cells.designs, realProperties: cells.realProperties)
-        plan.fault = try selection.fault(pipeline.module())
+        let plan = try selection.plan(pipeline, scenarios: properties == nil ? ScenarioCatalog.check : [],
+                                      properties: properties ?? AccountingProperty.allNames)
         return BootRequest(kernels: try kernel.choices(), plan: plan, options: try boot.options())
     }
 

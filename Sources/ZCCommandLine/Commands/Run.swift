@@ -30,12 +30,8 @@ public struct RunCommand: AsyncParsableCommand {
         guard property != nil || selection.variants == "all" else {
             throw ZCError(.usage, "--variants picks the designs of matrix cells: give --property too")
         }
-        let properties = try property.map(ZCCommandLine.properties) ?? []
-        let cells = properties.isEmpty ? MatrixCells() : try selection.cells(pipeline.module(), properties: properties)
-        var plan = RunPlan(scenarios: try scenario.map(scenarios) ?? [], variants: cells.variants, properties: cells.properties,
-                           expectations: try selection.expectationSet(pipeline),
-                           designs: cells.designs, realProperties: cells.realProperties)
-        plan.fault = try selection.fault(pipeline.module())
+        let plan = try selection.plan(pipeline, scenarios: try scenario.map(scenarios) ?? [],
+                                      properties: try property.map(ZCCommandLine.properties) ?? [])
         return BootRequest(kernels: try kernel.choices(), plan: plan, options: try boot.options())
     }
 

@@ -29,12 +29,17 @@ public struct SelectionOptions: ParsableArguments {
         try usage { try NameError.list(variants, kind: "variant", among: module.variants).map { Variant($0) } }
     }
 
-    /// The matrix cells of `propertyNames` for the designs of either path.
-    func cells(_ module: ModuleInterface, properties propertyNames: [String]) throws -> MatrixCells {
-        try usage {
+    /// The plan of `scenarios` and the matrix cells of `propertyNames` (none: no matrix) for
+    /// the designs of either path, judged against the expectations file, with the fault.
+    func plan(_ pipeline: Pipeline, scenarios: [any Scenario], properties propertyNames: [String]) throws -> RunPlan {
+        let module = try pipeline.module()
+        let cells = try usage {
             try Selection.cells(try NameError.list(variants, kind: "variant", among: module.allDesigns),
                                 properties: propertyNames, realPath: module.tcpDesigns, named: variants != "all")
         }
+        var plan = RunPlan(scenarios: scenarios, cells: cells, expectations: try expectationSet(pipeline))
+        plan.fault = try fault(module)
+        return plan
     }
 
     /// The expectations file, its designs checked against the module's.
