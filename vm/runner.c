@@ -57,6 +57,7 @@ static const struct scenario scenarios[] = {
 	{ "zcpool-device", test_zcpool_device },
 	{ "zcpool-variants", test_zcpool_variants },
 	{ "zcpool-cost", test_zcpool_cost },
+	{ "tcp-cost", test_tcp_cost },
 	{ "zcpool-fuzz", test_zcpool_fuzz },
 	{ "module-ibt-check", test_module_ibt_check },
 	{ "livepatch-safety", test_livepatch_safety },
@@ -83,6 +84,7 @@ static const struct scenario matrix[] = {
 static const struct scenario tcp_matrix[] = {
 	{ "steady", test_tcpmx_steady },
 	{ "release", test_tcpmx_release },
+	{ "double-charge", test_tcpmx_double_charge },
 	{ "memory-max", test_tcpmx_memory_max },
 	{ "vmsplice-pin", test_tcpmx_vmsplice_pin },
 	{ "fork", test_tcpmx_fork },

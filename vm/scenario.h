@@ -28,6 +28,8 @@ int test_zcpool_device(const char *name, const struct zc_config *cfg);
 int test_zcpool_variants(const char *name, const struct zc_config *cfg);
 /* zcpool_cost.c */
 int test_zcpool_cost(const char *name, const struct zc_config *cfg);
+/* tcp/cost.c */
+int test_tcp_cost(const char *name, const struct zc_config *cfg);
 /* fuzz/ */
 int test_zcpool_fuzz(const char *name, const struct zc_config *cfg);
 /* ibt_check.c */
@@ -60,6 +62,7 @@ int test_mx_unload(const char *name, const struct zc_config *cfg);
  */
 int test_tcpmx_steady(const char *name, const struct zc_config *cfg);
 int test_tcpmx_release(const char *name, const struct zc_config *cfg);
+int test_tcpmx_double_charge(const char *name, const struct zc_config *cfg);
 int test_tcpmx_memory_max(const char *name, const struct zc_config *cfg);
 int test_tcpmx_vmsplice_pin(const char *name, const struct zc_config *cfg);
 int test_tcpmx_fork(const char *name, const struct zc_config *cfg);

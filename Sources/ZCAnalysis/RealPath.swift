@@ -6,8 +6,8 @@
 /// are a two-sided cross-check: a disagreement fails the cell whatever is expected.
 extension AccountingProperty {
     /// The real path's properties, in column order.
-    public static let realPath: [AccountingProperty] = [realSteady, realRelease, realMemoryMax, realVmsplicePin, realFork,
-                                                        realUnload]
+    public static let realPath: [AccountingProperty] = [realSteady, realRelease, realDoubleCharge, realMemoryMax,
+                                                        realVmsplicePin, realFork, realUnload]
 
     public static var realPathNames: [String] { realPath.map(\.name) }
 
@@ -67,6 +67,50 @@ extension AccountingProperty {
         measurement.violation = LivepatchCounters(m)?.disagreement(mapped: m["mapped"], charged: nil,
                                                                      tolerance: m.tolerance(expectation.tolerance))
         return measurement
+    }
+
+    /// double-charge: single calls of a few sizes, each on its own connection after a mapped
+    /// warm-up, the call's data queued (socket-charged once) at the baseline. The livepatch
+    /// stops each batch once inserted and charged; the sample at the call's last stop, before
+    /// the call frees its skbs, is what the cgroup pays twice: memory.current above the
+    /// baseline, less the page tables the call allocated (the mapping's own cost). On the
+    /// stock kernel the sample follows the call (no pause point). The livepatch's word is a
+    /// two-sided cross-check: at its last stop the call had inserted all it mapped, and the
+    /// pages it charged over the call are the window within 2 pages (the stock drained).
+    public static let realDoubleCharge = AccountingProperty(
+        name: "double-charge", required: common + ["patched", "calls"]
+    ) { m, expectation in
+        let page = max(1, m["page_size"])
+        let tolerance = expectation.tolerance.pages(pageSize: page, cpus: m["nr_cpus"])
+        let patched = m["patched"] == 1
+        let calls = (0..<max(0, m["calls"])).map { m["call.\($0)"] }
+        let keys = calls.flatMap { n in
+            (["baseline.memory_current", "inserted.memory_current", "mapped", "stops"] + (patched ? ["charged", "stopped_bytes"] : []))
+                .map { "p\(n).\($0)" }
+        }
+        let window = { (n: Int64) -> Int64 in
+            let bytes = m.delta("memory_current", from: "p\(n).baseline", to: "p\(n).inserted")
+                - m.delta("pagetables", from: "p\(n).baseline", to: "p\(n).inserted")
+            return (bytes + (bytes >= 0 ? page / 2 : -page / 2)) / page
+        }
+        let figures = calls.map { n in Figure(name: "double charge at \(n)-page calls", value: max(0, window(n)), unit: "pages") }
+        var violations: [String] = []
+        if patched {
+            for n in calls where m["p\(n).stopped_bytes"] != m["p\(n).mapped"] {
+                violations.append("the \(n)-page call's last stop had \(m["p\(n).stopped_bytes"] / page) pages inserted, the call mapped \(m["p\(n).mapped"] / page)")
+            }
+            for n in calls where abs(window(n) - m["p\(n).charged"]) > 2 {
+                violations.append("the livepatch charged \(m["p\(n).charged"]) pages in the \(n)-page call where memory.current shows \(window(n)): its counters disagree with the cgroup's")
+            }
+        }
+        let list = { (values: [Int64]) in values.map(String.init).joined(separator: "/") }
+        return Measurement(
+            holds: (figures.map(\.value).max() ?? 0) <= tolerance,
+            measured: "memory.current \(patched ? "at each call's last stop, before it frees its skbs" : "after each call (stock kernel: no pause point)"), calls of \(list(calls)) pages: \(list(calls.map(window))) pages above the baseline with the data queued; mapped \(list(calls.map { m["p\($0).mapped"] / page })) pages" + (patched ? ", charged \(list(calls.map { m["p\($0).charged"] }))" : ""),
+            condition: "at every call size, at most \(tolerance) pages (\(expectation.tolerance)) charged on top of the queued data's socket charge",
+            figures: figures, headline: figures.last,
+            violation: violations.isEmpty ? nil : violations.joined(separator: "; "),
+            missing: keys.filter { m.metrics[$0] == nil } + (calls.isEmpty ? ["call.0"] : []))
     }
 
     /// release: munmap and close; memory.current and file_mapped back at the baseline.

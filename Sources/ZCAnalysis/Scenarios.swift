@@ -60,6 +60,10 @@ public enum ScenarioCatalog {
         // The data-path cost of each variant, for `zcbench bench`; its cases only say
         // that every timed round mapped and recycled everything.
         GuestChecksScenario(name: "zcpool-cost"),
+        // The same on the real path, each zctcp design in TCP_ZEROCOPY_RECEIVE (vm/tcp/cost.c);
+        // its cases say that every round arrived intact and a patched design charged every
+        // page it mapped.
+        GuestChecksScenario(name: "tcp-cost"),
         // Random operations from several processes and threads, then the baselines
         // (vm/fuzz/); `zcbench fuzz` sets its seed, length and variants.
         GuestChecksScenario(name: "zcpool-fuzz"),
@@ -76,7 +80,7 @@ public enum ScenarioCatalog {
     /// What `zcbench check` runs once per kernel, besides the matrix: all but the benchmark,
     /// the fuzzer and the faults.
     public static var check: [any Scenario] {
-        all.filter { !["zcpool-cost", "zcpool-fuzz", "module-ibt-check", "fault-panic", "fault-hang"].contains($0.name) }
+        all.filter { !["zcpool-cost", "tcp-cost", "zcpool-fuzz", "module-ibt-check", "fault-panic", "fault-hang"].contains($0.name) }
     }
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }

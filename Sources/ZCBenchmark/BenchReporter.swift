@@ -23,6 +23,12 @@ public enum BenchReporter {
             }
             out.append("  cost per page vs unaccounted (32-page batches, \(size / 1024) MiB): \(ratios.joined(separator: ", "))")
         }
+        if let real = report.realPathCost, let pages = real.callPages.last {
+            let ratios = real.designs.filter { $0 != RealPathCostTable.stock }.map { design in
+                "\(design) \(real.ratio(design, callPages: pages).map { String(format: "%.2fx", $0) } ?? "-")"
+            }
+            out.append("  real path per page vs tcp-unaccounted (\(pages)-page calls): \(ratios.joined(separator: ", "))")
+        }
         for point in report.scale {
             let memory = point.guestMemory.map { ", guest used \(mib($0.peakUsedKiB)) of \(mib($0.totalKiB))" } ?? ""
             out.append("  \(pad(point.run.name, 48)) wall \(seconds(point.run.medianWall))\(memory)\(point.run.passed ? "" : "  (FAILED)")")
@@ -112,6 +118,7 @@ public enum BenchReporter {
         } else {
             out.append("No measurement: the zcpool-cost scenario reported nothing.")
         }
+        out += realPathSection(report.realPathCost)
 
         out += ["## 3. Scale", "",
                 "The full matrix (every property) for a receive size and a number of variants, one boot each,",
@@ -125,6 +132,46 @@ public enum BenchReporter {
             out.append("| \(point.sizeMiB) MiB | \(point.variants) | \(point.memoryMiB) MiB | \(seconds(point.run.medianWall)) | \(seconds(point.run.median(\.boot))) | \(seconds(point.run.median(\.scenarios))) | \(used) | \(point.run.passed ? "pass" : "FAILED: \(cell(point.run.problems.first ?? ""))") |")
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// Section 2's real-path part: each design against the stock kernel, by call size.
+    static func realPathSection(_ real: RealPathCostTable?) -> [String] {
+        var out = ["", "### On the real path: TCP_ZEROCOPY_RECEIVE", ""]
+        guard let real else {
+            return out + ["No measurement: the tcp-cost scenario reported nothing.", ""]
+        }
+        let stock = RealPathCostTable.stock
+        out += ["`tcp-cost` in one boot: the kernel's own TCP_ZEROCOPY_RECEIVE over loopback, \(mib(real.size / 1024))",
+                "per transfer from a MSG_ZEROCOPY sender in another cgroup, under each design of the zctcp",
+                "livepatch (\(stock): the stock kernel, no livepatch), in rounds that take the designs",
+                "in turn. The time of the getsockopt calls plus the munmap after them (where a charging",
+                "design's pages are uncharged) per page mapped, median round, as a ratio to \(stock) at the",
+                "same call size (pages asked per call; a call maps what is queued, up to that). The",
+                "\(stock) row gives the absolute time under TCG.", "",
+                "| design | " + real.callPages.map { "\($0)-page calls" }.joined(separator: " | ") + " |",
+                "| --- |" + String(repeating: " --- |", count: real.callPages.count)]
+        for design in real.designs {
+            let cells = real.callPages.map { pages -> String in
+                if design == stock { return real.nsPerPage[RealPathCostTable.key(design, pages)].map { "\(ns($0))/page" } ?? "-" }
+                return real.ratio(design, callPages: pages).map { String(format: "%.2fx", $0) } ?? "-"
+            }
+            out.append("| \(design) | " + cells.joined(separator: " | ") + " |")
+        }
+        out += ["", "Of the median round: the getsockopt calls alone, the munmap, the share of the bytes mapped",
+                "(the rest read()), the calls, and the rounds measured.", "",
+                "| design | call | getsockopt | munmap | mapped | calls | rounds |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
+        for design in real.designs {
+            for pages in real.callPages {
+                let key = RealPathCostTable.key(design, pages)
+                guard let total = real.nsPerPage[key], let receive = real.receiveNsPerPage[key] else { continue }
+                let figures = [real.mappedPercent[key].map { "\($0)%" }, real.calls[key].map(String.init),
+                               real.rounds[key].map(String.init)].map { $0 ?? "-" }
+                out.append("| \(design) | \(pages) pages | \(ns(receive))/page | \(ns(total - receive))/page | "
+                           + figures.joined(separator: " | ") + " |")
+            }
+        }
+        return out + [""]
     }
 
     static func row(_ run: TimedRun) -> String {

@@ -20,7 +20,8 @@ public struct Benchmark: Sendable {
     public func run() async throws -> BenchmarkReport {
         let kernel = try await pipeline.kernel(.series(options.series))
         let series = options.series.rawValue
-        let designs = try pipeline.module().variants.map { Variant($0) }
+        let module = try pipeline.module()
+        let designs = module.variants.map { Variant($0) }
         let single = RunPlan(scenarios: [], variants: ["pool-free"], properties: [AccountingProperty.release],
                              expectations: expectations)
         let check = RunPlan(scenarios: ScenarioCatalog.check, variants: designs, properties: AccountingProperty.all,
@@ -65,6 +66,15 @@ public struct Benchmark: Sendable {
             }
         }
 
+        let realPathRun = try await timed("real-path cost", "zcbench run --series \(series) --scenario tcp-cost",
+                                          plan: RunPlan(scenarios: [ScenarioCatalog.named("tcp-cost")!]), runs: 1, keep: true)
+        timeToVerdict.append(realPathRun.timed)
+        let realPathCost = realPathRun.report.flatMap { report in
+            report.scenarios.first { $0.scenario == "tcp-cost" }.flatMap {
+                RealPathCostTable(metrics: $0.metrics, designs: module.tcpDesigns)
+            }
+        }
+
         var scale: [ScalePoint] = []
         for size in options.scaleSizes {
             scale.append(try await scalePoint(sizeMiB: size, variants: designs))
@@ -75,7 +85,8 @@ public struct Benchmark: Sendable {
 
         var report = BenchmarkReport(command: nil, date: ISO8601DateFormatter().string(from: Date()), kernel: kernel.release.name,
                                      host: Self.host(), qemu: try await qemuVersion(), timeToVerdict: timeToVerdict,
-                                     levers: levers, coldBuild: coldBuild, cost: cost, scale: scale, goals: [])
+                                     levers: levers, coldBuild: coldBuild, cost: cost, realPathCost: realPathCost,
+                                     scale: scale, goals: [])
         report.goals = Self.goals(report)
         return report
     }

@@ -95,6 +95,60 @@ public struct CostTable: Sendable, Codable, Equatable {
     }
 }
 
+/// The real-path cost table from `tcp-cost`: each zctcp design in the kernel's own
+/// TCP_ZEROCOPY_RECEIVE, by pages asked per call.
+public struct RealPathCostTable: Sendable, Codable, Equatable {
+    public var designs: [String]
+    public var callPages: [Int]
+    /// Bytes of each transfer.
+    public var size: Int64
+    /// `<design>.b<pages>` -> median ns per mapped page of getsockopt + munmap.
+    public var nsPerPage: [String: Int64]
+    /// The same key -> ns per mapped page of the getsockopt calls alone.
+    public var receiveNsPerPage: [String: Int64]
+    /// The same key -> of the bytes received, mapped (%), in the median round.
+    public var mappedPercent: [String: Int64]
+    /// The same key -> getsockopt calls in the median round.
+    public var calls: [String: Int64]
+    /// The same key -> rounds measured.
+    public var rounds: [String: Int64]
+
+    public static let stock = "tcp-unaccounted"
+
+    public static func key(_ design: String, _ pages: Int) -> String { "\(design).b\(pages)" }
+
+    /// `design`'s time per mapped page over the stock kernel's, same call size.
+    public func ratio(_ design: String, callPages pages: Int) -> Double? {
+        guard let value = nsPerPage[Self.key(design, pages)],
+              let base = nsPerPage[Self.key(Self.stock, pages)], base > 0 else { return nil }
+        return Double(value) / Double(base)
+    }
+
+    /// Reads tcp-cost's metrics for `designs`; nil if it reported no time.
+    init?(metrics: Metrics, designs: [String]) {
+        self.designs = designs
+        var pages = Set<Int>()
+        var tables: [String: [String: Int64]] = [:]
+        let suffixes = ["receive_ns_per_page", "ns_per_page", "mapped_pct", "calls", "rounds"]
+        for (name, value) in metrics.values {
+            guard let design = designs.first(where: { name.hasPrefix("\($0).b") }) else { continue }
+            let rest = name.dropFirst(design.count + 2)
+            guard let dot = rest.firstIndex(of: "."), let count = Int(rest[..<dot]),
+                  let what = suffixes.first(where: { rest[rest.index(after: dot)...] == $0 }) else { continue }
+            pages.insert(count)
+            tables[what, default: [:]][Self.key(design, count)] = value
+        }
+        guard let total = tables["ns_per_page"], !total.isEmpty else { return nil }
+        callPages = pages.sorted()
+        size = metrics["size"] ?? 0
+        nsPerPage = total
+        receiveNsPerPage = tables["receive_ns_per_page"] ?? [:]
+        mappedPercent = tables["mapped_pct"] ?? [:]
+        calls = tables["calls"] ?? [:]
+        rounds = tables["rounds"] ?? [:]
+    }
+}
+
 /// One point of the scale series: a full matrix at one receive size and variant count.
 public struct ScalePoint: Sendable, Codable, Equatable {
     public var sizeMiB: Int
@@ -126,6 +180,8 @@ public struct BenchmarkReport: Sendable, Codable, Equatable {
     /// Building the module and the guest programs from scratch (no boot).
     public var coldBuild: Double?
     public var cost: CostTable?
+    /// The same on the real path, from `tcp-cost` (nil in reports from before it).
+    public var realPathCost: RealPathCostTable?
     public var scale: [ScalePoint]
     public var goals: [Goal]
 }

@@ -77,7 +77,7 @@ struct ExpectationTests {
         ("variants:\n  v1:\n    steady: {expect: pass, reason: r}\n    steady: {expect: fail, reason: r}\n", 3, "steady", "duplicate key"),
         ("variants:\n  v1:\n    steady: {expect: pass, reason: r\n", 4, "", "not valid YAML"),
         ("variants:\n  tcp-kmem:\n    zombie: {expect: pass, reason: r}\n", 3, "zombie",
-         "not measured on the real path (its properties: steady, release, memory-max, vmsplice-pin, fork, unload)"),
+         "not measured on the real path (its properties: steady, release, double-charge, memory-max, vmsplice-pin, fork, unload)"),
     ])
     func mistakes(_ text: String, line: Int, key: String, message: String) {
         let error = #expect(throws: ExpectationError.self) { try parse(text) }

@@ -13,8 +13,10 @@ func cellMetrics(_ variant: String, _ property: String, changing changes: [Strin
 }
 
 /// A change to a call sweep's readings: at every call size, memory.current at the stop set
-/// to the baseline plus `pages` (or minus, for `released`), and the module's count to `module`.
-func sweep(_ variant: String, _ property: String, pages: Int64, module: Int64? = nil) throws -> [String: Int64] {
+/// to the baseline plus `pages` (or minus, for `released`), of which `tables` pages are page
+/// tables the call allocated (memory.stat `pagetables`), and the module's count to `module`
+/// (default: the pages less the tables).
+func sweep(_ variant: String, _ property: String, pages: Int64, tables: Int64 = 0, module: Int64? = nil) throws -> [String: Int64] {
     let m = try cellMetrics(variant, property).metrics
     let point = property == "double-charge" ? "inserted" : "released"
     let counter = property == "double-charge" ? "double" : "under"
@@ -23,7 +25,11 @@ func sweep(_ variant: String, _ property: String, pages: Int64, module: Int64? =
         let n = m["size.\(i)"]!
         let baseline = m["b\(n).baseline.memory_current"]!
         changes["b\(n).\(point).memory_current"] = baseline + (point == "inserted" ? pages : -pages) * 4096
-        changes["b\(n).mod.\(counter)"] = module ?? pages
+        changes["b\(n).mod.\(counter)"] = module ?? pages - tables
+        if tables != 0 {
+            changes["b\(n).baseline.pagetables"] = 8192
+            changes["b\(n).\(point).pagetables"] = 8192 + tables * 4096
+        }
     }
     return changes
 }
@@ -46,6 +52,10 @@ struct PropertyTests {
             // The whole call charged twice against the 32-page bound; one batch is within it.
             ("double-charge", "pool-free", false, try sweep("pool-free", "double-charge", pages: 32), true),
             ("double-charge", "v2", true, try sweep("v2", "double-charge", pages: 33), false),
+            // A page-table page the call's first insert allocated is the mapping's, not a
+            // second charge of the pages: 33 pages up, one of them page tables, is 32.
+            ("double-charge", "v2", true, try sweep("v2", "double-charge", pages: 33, tables: 1), true),
+            ("double-charge", "v2", true, try sweep("v2", "double-charge", pages: 34, tables: 1), false),
             ("under-charge", "pool-free", true, try sweep("pool-free", "under-charge", pages: 1), false),
             ("under-charge", "v2", false, try sweep("v2", "under-charge", pages: 0), true),
             ("memory-max", "pool-free", true, ["events.oom": 1], false),

@@ -74,6 +74,39 @@ struct RealPathTests {
         #expect(try matrix(left)["tcp-kmem", "release"]?.outcome == .fail)
     }
 
+    @Test("double-charge: each call charged twice at its last stop, as the livepatch counts; turned over")
+    func doubleCharge() throws {
+        let matrix = try matrix()
+        for design: Variant in ["tcp-v1", "tcp-kmem"] {
+            let cell = try #require(matrix[design, "double-charge"])
+            #expect(cell.outcome == .xfail, "\(cell.measured)")
+            #expect(cell.figures.map(\.value) == [8, 32, 128], "\(cell.measured)")
+            #expect(!cell.measured.contains("disagree"))
+        }
+        #expect(matrix["tcp-unaccounted", "double-charge"]?.outcome == .pass)
+        #expect(matrix["tcp-unaccounted", "double-charge"]?.figures.map(\.value) == [0, 0, 0])
+        // The stock kernel charging the call's pages after all: over the 32-page bound.
+        let stock = "tcp-unaccounted/double-charge"
+        let charged = try edited(stock, "p128.inserted.memory_current",
+                                 to: try captured(stock, "p128.baseline.memory_current") + 128 * 4096)
+        #expect(try self.matrix(charged)["tcp-unaccounted", "double-charge"]?.outcome == .fail)
+        // A page-table page the call allocated is the mapping's: left out.
+        let kmem = "tcp-kmem/double-charge"
+        let withTables = try edited(kmem, "p8.inserted.pagetables", to: try captured(kmem, "p8.baseline.pagetables") + 4096,
+                                    in: try edited(kmem, "p8.inserted.memory_current",
+                                                   to: try captured(kmem, "p8.inserted.memory_current") + 4096))
+        #expect(try self.matrix(withTables)["tcp-kmem", "double-charge"]?.figures.first?.value == 8)
+        // memory.current at the baseline at the stop while the livepatch says it charged the
+        // call's 128 pages: the counters disagree, and the cell fails though a failure is expected.
+        let unseen = try edited(kmem, "p128.inserted.memory_current", to: try captured(kmem, "p128.baseline.memory_current"))
+        let cell = try #require(try self.matrix(unseen)["tcp-kmem", "double-charge"])
+        #expect(cell.outcome == .fail)
+        #expect(cell.measured.contains("the livepatch charged 128 pages in the 128-page call where memory.current shows "), "\(cell.measured)")
+        // A last stop that was not the call's last batch.
+        let early = try edited("tcp-v1/double-charge", "p32.stopped_bytes", to: 65536)
+        #expect(try self.matrix(early)["tcp-v1", "double-charge"]?.measured.contains("the 32-page call's last stop had 16 pages inserted, the call mapped 32") == true)
+    }
+
     @Test("unload turned over: pinned pages that escape the removal, a charge that outlives them, a removal refused")
     func unload() throws {
         let baseline = try captured("tcp-kmem/unload", "baseline.memory_current")

@@ -67,3 +67,64 @@ struct BenchTests {
         #expect(ConsoleLog("zcbench-init: started at uptime unknown s\n").kernelTimeToInit == nil)
     }
 }
+
+/// The real-path cost table read from a real capture of `tcp-cost` (guest-6.1.0-57-tcp-cost.ktap).
+@Suite("bench: the real path's cost table")
+struct RealPathCostTests {
+    static let designs = ["tcp-unaccounted", "tcp-v1", "tcp-kmem"]
+
+    func table() throws -> RealPathCostTable {
+        let document = KTAPDocument(parsing: try fixture("guest-6.1.0-57-tcp-cost.ktap"))
+        let test = try #require(document.tests.first { $0.name == "tcp-cost" })
+        return try #require(RealPathCostTable(metrics: Metrics(test.metrics), designs: Self.designs))
+    }
+
+    @Test("every design at every call size, the getsockopt part within the whole, ratios to the stock kernel")
+    func capture() throws {
+        let table = try table()
+        #expect(table.callPages == [8, 128])
+        #expect(table.size == 16 << 20)
+        for design in Self.designs {
+            for pages in table.callPages {
+                let key = RealPathCostTable.key(design, pages)
+                let total = try #require(table.nsPerPage[key], "\(key)")
+                #expect(try #require(table.receiveNsPerPage[key]) <= total, "\(key)")
+                #expect(try #require(table.mappedPercent[key]) > 50, "\(key)")
+                #expect(try #require(table.rounds[key]) >= 3, "\(key)")
+            }
+        }
+        let v1 = try #require(table.nsPerPage["tcp-v1.b8"]), stock = try #require(table.nsPerPage["tcp-unaccounted.b8"])
+        #expect(table.ratio("tcp-v1", callPages: 8) == Double(v1) / Double(stock))
+        #expect(table.ratio("tcp-unaccounted", callPages: 128) == 1)
+        #expect(table.ratio("tcp-v1", callPages: 32) == nil)
+    }
+
+    @Test("a metric of another design, call size or kind is not read; no time at all is no table")
+    func foreign() throws {
+        let metrics = Metrics(["tcp-v2.b8.ns_per_page": 5, "tcp-v1.bx.ns_per_page": 5, "tcp-v1.b8.ns_per_pagex": 5,
+                               "tcp-v1.b8.calls": 3])
+        #expect(RealPathCostTable(metrics: metrics, designs: Self.designs) == nil)
+        var table = try #require(RealPathCostTable(metrics: Metrics(["tcp-v1.b8.ns_per_page": 5, "tcp-v1.b16.calls": 1]),
+                                                    designs: Self.designs))
+        #expect(table.nsPerPage == ["tcp-v1.b8": 5])
+        #expect(table.callPages == [8, 16])
+        table.nsPerPage["tcp-unaccounted.b8"] = 0
+        #expect(table.ratio("tcp-v1", callPages: 8) == nil)
+    }
+
+    @Test("RESULTS.md: the real-path section, absolute for the stock kernel, ratios for the designs; a note when it is missing")
+    func markdown() throws {
+        var report = try JSONDecoder().decode(BenchmarkReport.self, from: Data(try fixture("bench-quick.json").utf8))
+        #expect(report.realPathCost == nil)
+        #expect(BenchReporter.markdown(report, command: "zcbench bench").contains("No measurement: the tcp-cost scenario reported nothing."))
+        let table = try table()
+        report.realPathCost = table
+        let text = BenchReporter.markdown(report, command: "zcbench bench")
+        #expect(text.contains("### On the real path: TCP_ZEROCOPY_RECEIVE"))
+        #expect(text.contains("| design | 8-page calls | 128-page calls |"))
+        #expect(text.contains(String(format: "| tcp-kmem | %.2fx | %.2fx |", table.ratio("tcp-kmem", callPages: 8)!,
+                                     table.ratio("tcp-kmem", callPages: 128)!)))
+        #expect(text.split(separator: "\n").filter { $0.hasPrefix("| tcp-v1 | 128 pages | ") }.count == 1)
+        #expect(BenchReporter.table(report).contains("real path per page vs tcp-unaccounted (128-page calls): tcp-v1 "))
+    }
+}

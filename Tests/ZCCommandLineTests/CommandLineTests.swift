@@ -60,12 +60,13 @@ struct CommandLineTests {
         #expect(words(request).contains("zcbench.tcp_designs=tcp-kmem,tcp-unaccounted"))
         #expect(!words(request).contains { $0.hasPrefix("zcbench.variants=") })
         // Both paths in one boot: a property both measure is run once per design of each.
-        let both = try bootRequest(["run", "--property", "release,double-charge", "--variants", "v1,tcp-v1"])
-        #expect(both.plan.selection.variants == ["v1"] && both.plan.selection.properties.map(\.name) == ["release", "double-charge"])
-        #expect(both.plan.selection.designs == ["tcp-v1"] && both.plan.selection.realProperties.map(\.name) == ["release"])
-        #expect(both.plan.guestScenarios == ["release", "double-charge"])
+        let both = try bootRequest(["run", "--property", "release,under-charge,double-charge", "--variants", "v1,tcp-v1"])
+        #expect(both.plan.selection.variants == ["v1"]
+                && both.plan.selection.properties.map(\.name) == ["release", "under-charge", "double-charge"])
+        #expect(both.plan.selection.designs == ["tcp-v1"] && both.plan.selection.realProperties.map(\.name) == ["release", "double-charge"])
+        #expect(both.plan.guestScenarios == ["release", "under-charge", "double-charge"])
         // With every design, a property only the simulated path measures runs there alone.
-        let all = try bootRequest(["check", "--property", "double-charge"])
+        let all = try bootRequest(["check", "--property", "under-charge"])
         #expect(all.plan.selection.designs.isEmpty && all.plan.selection.variants.count == 6)
     }
 

@@ -18,11 +18,11 @@ extension VM {
             let report = try await Benchmark(pipeline: fixture.pipeline, options: .quick,
                                              expectations: try fixture.pipeline.expectations(nil)).run()
             let runs = report.timeToVerdict + report.levers + report.scale.map(\.run)
-            let passed = runs.allSatisfy(\.passed) && report.cost != nil
+            let passed = runs.allSatisfy(\.passed) && report.cost != nil && report.realPathCost != nil
             defer { fixture.finish(passed: passed) }
             for run in runs where !run.passed { Issue.record("\(run.name): \(run.problems)") }
             #expect(report.timeToVerdict.map(\.name) == ["one scenario, one variant", "check: every scenario and the full matrix",
-                                                         "data-path cost"])
+                                                         "data-path cost", "real-path cost"])
             for run in report.timeToVerdict {
                 #expect(run.median(\.boot).map { $0 > 0 } == true, "\(run.name) has a boot phase")
                 #expect(run.median(\.kernelToInit).map { $0 > 0 && $0 < run.median(\.boot)! } == true,
@@ -34,6 +34,16 @@ extension VM {
             #expect(cost.receiveNsPerPage.count == cost.nsPerPage.count)
             for (key, total) in cost.nsPerPage { #expect(cost.receiveNsPerPage[key]! <= total, "\(key): RECEIVE is part of the round") }
             #expect(try #require(cost.tcpNsPerPage) > 0)
+            // The real path: every design at both call sizes, each charged page by page (the
+            // scenario's cases), mapping most of what arrived.
+            let real = try #require(report.realPathCost)
+            let tcpDesigns = try fixture.pipeline.module().tcpDesigns
+            #expect(real.designs == tcpDesigns)
+            #expect(real.nsPerPage.count == tcpDesigns.count * 2)
+            for (key, total) in real.nsPerPage {
+                #expect(total > 0 && real.receiveNsPerPage[key]! <= total, "\(key)")
+                #expect(real.mappedPercent[key]! > 50, "\(key): mapped \(real.mappedPercent[key]!)%")
+            }
             #expect(report.goals.count == 4)
             #expect(report.scale.count == 2)
             for point in report.scale {

@@ -246,6 +246,13 @@ extension VM {
             let kmem = try steady("tcp-kmem")
             #expect(kmem["mapped.kernel"]! - kmem["baseline.kernel"]! >= kmem["mapped"]! - 64 * 4096,
                     "tcp-kmem: kernel \(kmem["mapped.kernel"]! - kmem["baseline.kernel"]!) for \(kmem["mapped"]!) mapped")
+            // Inside one call, before it frees its skbs: the stock kernel charges nothing twice,
+            // each design every page the call mapped (8, 32, 128), as the livepatch counts.
+            #expect(matrix["tcp-unaccounted", "double-charge"]?.figures.map(\.value) == [0, 0, 0])
+            for design: Variant in ["tcp-v1", "tcp-kmem"] {
+                let cell = try #require(matrix[design, "double-charge"])
+                #expect(cell.figures.map(\.value) == [8, 32, 128], "\(design): \(cell.measured)")
+            }
             // At memory.max: v1's GFP_KERNEL charge of a small batch OOM-kills the receiver
             // inside getsockopt; the kmem charge fails and the receiver copies the rest.
             let oomKills = { (design: Variant) in matrix[design, "memory-max"]?.figures.first { $0.name == "OOM kills at memory.max, 32 KiB calls" }?.value }

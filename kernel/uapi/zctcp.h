@@ -59,4 +59,14 @@ enum zctcp_design {
 }
 #define ZCTCP_NR_COUNTERS	7
 
+/*
+ * debugfs pause point: write "arm <tgid>" and each batch that process's
+ * calls insert stops once inserted and charged (the skbs not yet freed),
+ * until "resume" is written or 30 s pass; "off" disarms and lets a stopped
+ * call go. Reads "armed <tgid>\nstopped <0|1>\nstops <n>\ninserted
+ * <bytes>\n": the stops so far, and the bytes the stopped (or last
+ * stopped) call had inserted at its stop.
+ */
+#define ZCTCP_DEBUGFS_PAUSE	"zctcp/pause"
+
 #endif /* _UAPI_ZCTCP_H */

@@ -253,8 +253,9 @@ static int zctcp_insert_error(struct vm_area_struct *vma,
  * @total_bytes_to_map: bytes this call set out to map
  *
  * Charges the pages as the design says (file comment), maps those the
- * charge allows, and undoes the charge of any that did not map. Runs in
- * the receiving task, under its mmap read lock and the socket lock.
+ * charge allows, and undoes the charge of any that did not map; then
+ * stops at the pause point if the process armed it (pause.c). Runs in the receiving task, under its mmap read lock and the
+ * socket lock.
  *
  * Return: 0, the error of vm_insert_pages(), or -ENOMEM when the charge
  * refused pages: the caller then stops mapping, and reports success if
@@ -308,6 +309,8 @@ int zctcp_vm_insert_batch(struct vm_area_struct *vma, struct page **pages,
 	zctcp_count(ZCTCP_PAGES_MAPPED, b.allowed - pages_remaining);
 	if (!err && refused)
 		err = -ENOMEM;
+	if (!err)
+		zctcp_pause_point(*length);
 	return err;
 }
 
@@ -338,6 +341,7 @@ int zctcp_insert_init(void)
 	zctcp_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("counters", 0400, zctcp_debugfs, NULL,
 			    &zctcp_counters_fops);
+	zctcp_pause_init(zctcp_debugfs);
 	return 0;
 }
 
@@ -346,5 +350,6 @@ int zctcp_insert_init(void)
  */
 void zctcp_insert_exit(void)
 {
+	zctcp_pause_exit();
 	debugfs_remove_recursive(zctcp_debugfs);
 }

@@ -12,6 +12,7 @@
  *             for, the replaced function's prototype (BTF)
  *   insert.c  the replacement of tcp_zerocopy_vm_insert_batch(): each
  *             design's charge, the counters (debugfs)
+ *   pause.c   its pause point, for the double charge (debugfs)
  *   ksym.c    unexported symbols (../ksym.c)
  */
 #ifndef _ZCTCP_H
@@ -39,6 +40,12 @@ const char *zctcp_design_name(enum zctcp_design d);
 
 /* check.c */
 int zctcp_check_target(const char *build_id);
+
+/* pause.c */
+struct dentry;
+void zctcp_pause_init(struct dentry *dir);
+void zctcp_pause_exit(void);
+void zctcp_pause_point(u32 length);
 
 /* insert.c */
 int zctcp_insert_init(void);

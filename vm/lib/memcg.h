@@ -16,6 +16,7 @@ struct memcg_sample {
 	long file_mapped;
 	long sock;
 	long kernel;
+	long pagetables;		/* also in kernel: a mapping's own cost */
 	long memory_peak;		/* memcg_files_read() only; -1: none */
 };
 
@@ -74,7 +75,11 @@ int memcg_files_open(struct memcg_files *f, const char *cgroup);
  */
 int memcg_files_read(struct memcg_files *f, struct memcg_sample *s);
 
-/* memcg_sample() through f: settle, flush, memcg_files_read(). */
+/*
+ * memcg_sample() through f: settle, flush, memcg_files_read(), and, with
+ * the flush, drained and read again until memory.current reads the same
+ * twice (a charge batch the per-cpu stock took meanwhile is not in use).
+ */
 int memcg_files_sample(struct memcg_files *f, const struct zc_config *cfg,
 		       struct memcg_sample *s);
 

@@ -33,6 +33,16 @@ unsigned int zct_design_index(const char *name)
 	return ZCTCP_NR_DESIGNS;
 }
 
+unsigned int zct_counter_index(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < ZCTCP_NR_COUNTERS; i++)
+		if (!strcmp(name, zct_counter_names[i]))
+			return i;
+	return ZCTCP_NR_COUNTERS;
+}
+
 bool zct_loaded(void)
 {
 	return !access(ZCT_MODULE_DIR, F_OK);

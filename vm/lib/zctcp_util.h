@@ -25,6 +25,12 @@ extern const char *const zct_design_names[ZCTCP_NR_DESIGNS];
 /* The number of the design named name, ZCTCP_NR_DESIGNS if none is. */
 unsigned int zct_design_index(const char *name);
 
+/*
+ * The index of the counter named name in ZCTCP_COUNTER_NAMES order,
+ * ZCTCP_NR_COUNTERS if none is.
+ */
+unsigned int zct_counter_index(const char *name);
+
 /* Is zctcp loaded (patched or on its way out)? */
 bool zct_loaded(void);
 

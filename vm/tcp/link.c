@@ -7,12 +7,20 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sockios.h>
 #include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ktap.h"
 #include "tcp.h"
+#include "zcpool_util.h"
+
+#define RMEM_MAX	"/proc/sys/net/core/rmem_max"
 
 int zc_link_start(struct zc_link *l, const char *tx_cg, size_t size)
 {
@@ -103,4 +111,52 @@ void zc_link_close(struct zc_link *l)
 		waitpid(l->sender, NULL, 0);
 	}
 	*l = (struct zc_link)ZC_LINK_INIT;
+}
+
+int zc_link_rcvbuf(struct zc_link *l, int bytes)
+{
+	if (setsockopt(l->lfd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes))) {
+		ktap_print_msg("SO_RCVBUF %d: %m", bytes);
+		return -1;
+	}
+	return 0;
+}
+
+int zc_wait_queued(int fd, size_t want, int timeout_ms)
+{
+	const struct timespec tick = { .tv_nsec = 10 * 1000000L };
+	int waited, inq = 0;
+
+	for (waited = 0; waited < timeout_ms; waited += 10) {
+		if (ioctl(fd, SIOCINQ, &inq)) {
+			ktap_print_msg("SIOCINQ: %m");
+			return -1;
+		}
+		if ((size_t)inq >= want)
+			return 0;
+		nanosleep(&tick, NULL);
+	}
+	ktap_print_msg("%d of %zu bytes queued after %d ms", inq, want,
+		       timeout_ms);
+	return -1;
+}
+
+int zc_rmem_max_raise(int bytes, char *saved, size_t size)
+{
+	char value[32];
+
+	snprintf(value, sizeof(value), "%d", bytes);
+	if (zcp_read_line(RMEM_MAX, saved, size) ||
+	    zcp_write_file(RMEM_MAX, value)) {
+		ktap_print_msg("%s: %m", RMEM_MAX);
+		saved[0] = '\0';
+		return -1;
+	}
+	return 0;
+}
+
+void zc_rmem_max_restore(const char *saved)
+{
+	if (saved[0] && zcp_write_file(RMEM_MAX, saved))
+		ktap_print_msg("restore %s: %m", RMEM_MAX);
 }

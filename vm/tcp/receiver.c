@@ -57,7 +57,8 @@ static int zc_copy(int fd, unsigned char *buf, size_t len,
  * queued, whole pages of it (so the stream stays page aligned for the
  * next map), at most one copy buffer.
  */
-static int zc_copy_queued(int fd, unsigned char *buf, struct zc_rx_stats *st)
+static int zc_copy_queued(int fd, unsigned char *buf, size_t left,
+			  struct zc_rx_stats *st)
 {
 	int inq = 0;
 	size_t len;
@@ -68,6 +69,8 @@ static int zc_copy_queued(int fd, unsigned char *buf, struct zc_rx_stats *st)
 		return -1;
 	}
 	len = (size_t)inq < ZC_COPY_BUF_SIZE ? (size_t)inq : ZC_COPY_BUF_SIZE;
+	if (len > left)
+		len = left;
 	if (len >= PAGE)
 		len &= ~(PAGE - 1);
 	return zc_copy(fd, buf, len, st);
@@ -98,8 +101,9 @@ int zc_receive(int fd, unsigned char *region, size_t size, size_t call_bytes,
 
 		memset(&zc, 0, sizeof(zc));
 		zc.address = (uintptr_t)(region + st->mapped);
-		zc.length = size - st->mapped < call_max ?
-			    size - st->mapped : call_max;
+		/* Never past size: what follows is another reader's. */
+		zc.length = size - st->received < call_max ?
+			    size - st->received : call_max;
 		t0 = monotonic_ns();
 		st->in_call = 1;
 		ret = getsockopt(fd, IPPROTO_TCP, TCP_ZEROCOPY_RECEIVE, &zc,
@@ -109,7 +113,7 @@ int zc_receive(int fd, unsigned char *region, size_t size, size_t call_bytes,
 		st->zc_calls++;
 		if (ret && errno == ENOMEM) {
 			st->enomem_calls++;
-			if (zc_copy_queued(fd, copybuf, st))
+			if (zc_copy_queued(fd, copybuf, size - st->received, st))
 				return -1;
 			continue;
 		}
@@ -135,7 +139,8 @@ int zc_receive(int fd, unsigned char *region, size_t size, size_t call_bytes,
 			st->received += zc.length;
 		}
 		if (zc.recv_skip_hint &&
-		    zc_copy(fd, copybuf, zc.recv_skip_hint, st))
+		    zc_copy(fd, copybuf, zc.recv_skip_hint < size - st->received ?
+					 zc.recv_skip_hint : size - st->received, st))
 			return -1;
 	}
 	return 0;

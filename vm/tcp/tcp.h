@@ -86,6 +86,25 @@ bool zc_link_finish(struct zc_link *l, bool complete);
 /* Close what is open, kill and reap a sender still there. */
 void zc_link_close(struct zc_link *l);
 
+/*
+ * SO_RCVBUF of bytes on the listening socket, which the connection
+ * inherits: a receiver that lets bytes queue before it reads (the kernel
+ * caps it at net.core.rmem_max: see zc_rmem_max_raise()).
+ */
+int zc_link_rcvbuf(struct zc_link *l, int bytes);
+
+/* Wait until fd has want bytes queued; 0 or -1 (said) after timeout_ms. */
+int zc_wait_queued(int fd, size_t want, int timeout_ms);
+
+/*
+ * Raise net.core.rmem_max to bytes, keeping the value it had in saved
+ * (size bytes) for zc_rmem_max_restore(); saved is "" if it failed (said).
+ */
+int zc_rmem_max_raise(int bytes, char *saved, size_t size);
+
+/* Put back what zc_rmem_max_raise() saved, unless "". */
+void zc_rmem_max_restore(const char *saved);
+
 /* receiver.c: what a receive did; shared with a parent where it may die. */
 struct zc_rx_stats {
 	size_t received;	/* bytes, mapped and copied, in stream order */
@@ -106,7 +125,9 @@ struct zc_rx_stats {
  * call asking for at most call_bytes (0: what the mapping has left), read()
  * the rest into copybuf (ZC_COPY_BUF_SIZE bytes) as recv_skip_hint says,
  * and after a call that fails with ENOMEM (nothing mapped, for want of a
- * charge), read() what is queued instead. Checks the payload on the way.
+ * charge), read() what is queued instead. Never receives past size bytes
+ * (a sender may send more, for another reader). Checks the payload on the
+ * way.
  * 0 once size bytes arrived, -1 (printed) otherwise; st says how far.
  */
 int zc_receive(int fd, unsigned char *region, size_t size, size_t call_bytes,
