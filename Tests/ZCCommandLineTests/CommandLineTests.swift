@@ -103,6 +103,15 @@ struct CommandLineTests {
         let thread = try #require(try ZCBenchCommand.parseAsRoot(
             ["fuzz", "--variants", "v1", "--seed", "5", "--thread", "1.0", "--ops", "40"]) as? FuzzCommand)
         #expect(try thread.plan(try pipeline().module()).thread?.description == "1.0")
+        // The real path's designs are fuzzed too; all is every variant, then every design.
+        let real = try #require(try ZCBenchCommand.parseAsRoot(["fuzz", "--variants", "tcp-kmem,v1"]) as? FuzzCommand)
+        #expect(try real.plan(try pipeline().module()).variants == ["tcp-kmem", "v1"])
+        let all = try #require(try ZCBenchCommand.parseAsRoot(["fuzz"]) as? FuzzCommand)
+        let module = try pipeline().module()
+        #expect(try all.plan(module).variants.map(\.name) == module.variants + module.tcpDesigns)
+        #expect(throws: ZCError.self) {
+            try (try ZCBenchCommand.parseAsRoot(["fuzz", "--variants", "tcp-kmme"]) as? FuzzCommand)?.plan(module)
+        }
     }
 }
 

@@ -42,6 +42,33 @@ extension VM {
             #expect(passed, "\(plan.summary(report, series: series))")
         }
 
+        @Test("a short fuzz of the real path's designs: TCP_ZEROCOPY_RECEIVE maps pages, no crash, nothing leaked",
+              arguments: [KernelSeries.v6_1, .v6_12])
+        func realPath(_ series: KernelSeries) async throws {
+            let fixture = try VMFixture("fuzz-tcp-\(series.rawValue)")
+            let designs = try fixture.pipeline.module().tcpDesigns.map { Variant($0) }
+            let plan = try FuzzPlan(seconds: 10, seed: 1414, variants: designs)
+            let report = try await plan.run(fixture.pipeline, series: series, options: BootOptions())
+            let passed = report.passed
+            defer { fixture.finish(passed: passed) }
+            #expect(report.problem == nil, "\(report.problem ?? ""): \(report.consoleExcerpt.joined(separator: "\n"))")
+            let fuzz = try #require(report.scenarios.first { $0.scenario == "zcpool-fuzz" })
+            for design in designs {
+                // The TCP operations ran, and some receives mapped pages that the other
+                // operations then unmapped, touched, forked and vmspliced.
+                for op in ["tcp-connect", "tcp-send", "tcp-zc-receive", "mmap", "vmsplice"] {
+                    #expect(try #require(fuzz.metrics["\(design).ops.\(op)"]) > 0, "\(design): \(op)")
+                }
+                #expect(try #require(fuzz.metrics["\(design).zc_mapped"]) > 0, "\(design): no receive mapped a page")
+                #expect(try #require(fuzz.metrics["\(design).failed"]) < (try #require(fuzz.metrics["\(design).ops"])))
+            }
+            for check in fuzz.checks where check.outcome != .pass {
+                Issue.record("\(check.property): \(check.measured)")
+            }
+            #expect(fuzz.checks.count == 2 * designs.count + 1)
+            #expect(passed, "\(plan.summary(report, series: series))")
+        }
+
         @Test("an injected leak is caught and minimized; the printed replay reproduces it with the fault, not without")
         func injectedLeak() async throws {
             let fixture = try VMFixture("fuzz-orphan-leak")

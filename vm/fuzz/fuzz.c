@@ -14,13 +14,21 @@
  * copy path), touching mapped pages, fork (the child runs a few operations on
  * what it inherited) and vmsplice into a pipe.
  *
+ * The real path's designs (zcbench.fuzz_variants may name them too) are
+ * fuzzed the same way, with the zctcp livepatch loaded with the design
+ * (none for tcp-unaccounted): their threads draw TCP operations as well
+ * (tcp_ops.c: loopback connections, sends, TCP_ZEROCOPY_RECEIVE into the
+ * socket's mappings, which the other operations then unmap, remap, touch,
+ * fork and vmsplice), and the same checks follow.
+ *
  * Then every worker exits and the checks run:
  *   <v>-baseline  the pool's counters (debugfs zcpool/stats: queued, out,
  *                 mapped, sock, charged, double_now, under_now) are 0 after a
  *                 RECLAIM, the cgroup's file_mapped and sock are 0, and once
  *                 the cgroup is removed its parent's memory.current is back
  *                 within FUZZ_CHARGE_SLACK of its baseline;
- *   unload        after the last variant, rmmod succeeds and the fuzz cgroups'
+ *   unload        after the last variant, the livepatch is removed if a
+ *                 design loaded it, rmmod succeeds and the fuzz cgroups'
  *                 memory.current drops to baseline; the module is loaded again
  *                 with the variant it had when the scenario started.
  * The console (Oops, BUG, WARNING, bad page, lockdep) is the host's to judge.
@@ -57,7 +65,9 @@
 #include "ktap.h"
 #include "memcg.h"
 #include "scenario.h"
+#include "tcp/tcp.h"
 #include "zcpool_util.h"
+#include "zctcp_util.h"
 
 /*
  * What may stay charged to the fuzz cgroups' parent after a variant's cgroup
@@ -126,20 +136,25 @@ static void variant_metric(const char *variant, const char *name, long value)
 	ktap_metric(metric, value);
 }
 
-/* <v>.ops.<operation> of each, <v>.ops, <v>.failed. */
-static void print_counts(const char *variant, const struct fuzz_counts *counts)
+/*
+ * <v>.ops.<operation> of each it draws from, <v>.ops, <v>.failed, and for
+ * a real-path design <v>.zc_mapped.
+ */
+static void print_counts(const char *variant, unsigned int v, const struct fuzz_counts *counts)
 {
+	unsigned int i, nops = fuzz_target_is_tcp(v) ? NR_OPS : NR_ZCPOOL_OPS;
 	unsigned long total = 0;
 	char name[64];
-	unsigned int i;
 
-	for (i = 0; i < NR_OPS; i++) {
+	for (i = 0; i < nops; i++) {
 		snprintf(name, sizeof(name), "ops.%s", op_names[i]);
 		variant_metric(variant, name, counts->ops[i]);
 		total += counts->ops[i];
 	}
 	variant_metric(variant, "ops", total);
 	variant_metric(variant, "failed", counts->failed);
+	if (fuzz_target_is_tcp(v))
+		variant_metric(variant, "zc_mapped", counts->zc_mapped);
 }
 
 /* <v>-run and <v>-baseline, numbered n and n + 1, as not run. */
@@ -153,6 +168,31 @@ static bool variant_not_run(const char *variant, unsigned int n)
 	snprintf(name, sizeof(name), "%s-baseline", variant);
 	ktap_test_result(false, n + 1, name, NULL);
 	return false;
+}
+
+/*
+ * What v names, made the one in force: a zcpool variant, the module's
+ * (the livepatch removed); a real-path design, the livepatch loaded with
+ * it (none for tcp-unaccounted; zcpool's variant stays) and lo up.
+ * 0, or -1 with errno set.
+ */
+static int target_in_force(const char *variant, unsigned int v)
+{
+	if (v >= FUZZ_NR_TARGETS) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (!fuzz_target_is_tcp(v))
+		return zct_unload() || zcp_set_variant(variant) ? -1 : 0;
+	return zct_switch(variant, NULL) || lo_setup(LO_MTU) ? -1 : 0;
+}
+
+/* The number of a variant or a design (fuzz.h), FUZZ_NR_TARGETS if none. */
+static unsigned int target_index(const char *name)
+{
+	unsigned int v = zcp_variant_index(name);
+
+	return v < ZCPOOL_NR_VARIANTS ? v : ZCPOOL_NR_VARIANTS + zct_design_index(name);
 }
 
 /*
@@ -205,7 +245,7 @@ static bool fuzz_variant(const char *parent, const char *variant, unsigned int v
 	if (fp->broken)
 		errno = EINVAL;
 	if (fp->broken || counts == MAP_FAILED || strlen(cg) != strlen(parent) + 1 + strlen(variant) ||
-	    zcp_set_variant(variant) || memcg_sample(parent, cfg, &before) || cg_create(cg) ||
+	    target_in_force(variant, v) || memcg_sample(parent, cfg, &before) || cg_create(cg) ||
 	    (reclaim_all(), pool_read(base)))
 		return variant_not_run(variant, n);
 	repro_prefix(prefix, sizeof(prefix), variant);
@@ -226,7 +266,7 @@ static bool fuzz_variant(const char *parent, const char *variant, unsigned int v
 	if (!(ran && rest) && !fp->nrepro && !fp->alone)
 		fuzz_minimize(parent, variant, v, fp->seed, counts);
 
-	print_counts(variant, counts);
+	print_counts(variant, v, counts);
 	variant_metric(variant, "charge_left", left.memory_current - before.memory_current);
 	munmap(counts, sizeof(*counts));
 
@@ -238,14 +278,16 @@ static bool fuzz_variant(const char *parent, const char *variant, unsigned int v
 }
 
 /*
- * rmmod: the pool's pages go back, the cgroup's charge with them; load it
- * again with params.
+ * The livepatch removed, if a design loaded it; rmmod: the pool's pages go
+ * back, the cgroup's charge with them; load it again with params.
  */
 static bool fuzz_unload(const char *parent, const char *params)
 {
 	struct memcg_sample s;
 	bool ok = true;
 
+	if (zct_unload())
+		return false;
 	if (zcp_module_unload()) {
 		ktap_print_msg("rmmod zcpool: %m");
 		return false;
@@ -294,7 +336,7 @@ int test_zcpool_fuzz(const char *name, const struct zc_config *cfg)
 	if (cg_create(cg) || cg_write(cg, "cgroup.subtree_control", "+memory"))
 		ktap_print_msg("cgroup %s: %m", cg);
 	for (i = 0; i < fp.nv; i++)
-		all &= fuzz_variant(cg, fp.variants[i], zcp_variant_index(fp.variants[i]), &fp, cfg, 1 + 2 * i);
+		all &= fuzz_variant(cg, fp.variants[i], target_index(fp.variants[i]), &fp, cfg, 1 + 2 * i);
 	i = fuzz_unload(cg, reload);
 	ktap_test_result(i, 2 * fp.nv + 1, "unload", NULL);
 	all &= i;

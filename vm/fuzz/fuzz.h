@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <zcpool.h>
+#include <zctcp.h>
 
 #include "kmsg.h"
 #include "protocol.h"
@@ -21,12 +22,32 @@
 #define FUZZ_PIPES		2
 #define FUZZ_CHILD_OPS		16
 #define FUZZ_MAX_PAGES		64
+#define FUZZ_TCP		2
 
+/*
+ * The operations. A zcpool variant's threads draw from the first
+ * NR_ZCPOOL_OPS (so that a seed names the sequence it always did); a
+ * real-path design's threads draw from all, the TCP ones as well: a
+ * loopback connection opened or closed, a send, TCP_ZEROCOPY_RECEIVE.
+ */
 enum fuzz_op {
 	OP_OPEN, OP_CLOSE, OP_FEED, OP_RECEIVE, OP_STATS, OP_RECLAIM, OP_MMAP,
 	OP_MUNMAP, OP_MREMAP, OP_MADVISE, OP_READ, OP_TOUCH, OP_FORK,
-	OP_VMSPLICE, NR_OPS,
+	OP_VMSPLICE, OP_TCP_CONNECT, OP_TCP_SEND, OP_TCP_ZC_RECEIVE, NR_OPS,
 };
+
+#define NR_ZCPOOL_OPS		(OP_VMSPLICE + 1)
+
+/*
+ * What the fuzz runs, by number: zcpool's variants in their table's order,
+ * then the livepatch's designs (ZCPOOL_NR_VARIANTS + the design's number).
+ */
+#define FUZZ_NR_TARGETS		(ZCPOOL_NR_VARIANTS + ZCTCP_NR_DESIGNS)
+
+static inline bool fuzz_target_is_tcp(unsigned int v)
+{
+	return v >= ZCPOOL_NR_VARIANTS;
+}
 
 /* The operations' names, for their metrics <v>.ops.<name>. */
 extern const char *const op_names[NR_OPS];
@@ -35,6 +56,7 @@ extern const char *const op_names[NR_OPS];
 struct fuzz_counts {
 	unsigned long ops[NR_OPS];
 	unsigned long failed;
+	unsigned long zc_mapped;	/* TCP_ZEROCOPY_RECEIVEs that mapped a page */
 	/* top-level operations of each thread, for replaying it */
 	unsigned long thread_ops[ZCB_FUZZ_PROCS][ZCB_FUZZ_THREADS];
 };
@@ -44,12 +66,19 @@ struct fuzz_map {
 	size_t len;
 };
 
+/* A loopback connection: the receiving and the sending socket, or -1. */
+struct fuzz_conn {
+	int rx, tx;
+};
+
 /* One thread's state; a forked child gets a copy. */
 struct fuzz_thread {
 	uint64_t rng;
 	int fds[FUZZ_FDS];
 	struct fuzz_map maps[FUZZ_MAPS];
 	int pipes[FUZZ_PIPES][2];
+	bool tcp;		/* a real-path design's thread: TCP operations too */
+	struct fuzz_conn conns[FUZZ_TCP];
 	struct fuzz_counts *counts;
 	int64_t deadline_ns;
 	unsigned int proc, thread;	/* which worker thread */
@@ -75,8 +104,11 @@ struct fuzz_params {
 	unsigned long ops;		/* zcbench.fuzz_ops: how many, 0: for the time */
 	unsigned long trace_from;	/* zcbench.fuzz_trace_from: print from this one */
 	bool broken;			/* a parameter could not be applied */
-	/* zcbench.fuzz_variants (default: every variant of the module) */
-	const char *variants[ZCPOOL_NR_VARIANTS];
+	/*
+	 * zcbench.fuzz_variants (default: every variant of the module, then
+	 * every design of the livepatch)
+	 */
+	const char *variants[FUZZ_NR_TARGETS];
 	unsigned int nv;
 	char list[256];			/* the names in variants point into it */
 };
@@ -114,8 +146,27 @@ void fuzz_init_thread(struct fuzz_thread *t, uint64_t seed, unsigned int v,
 void fuzz_step(struct fuzz_thread *t, unsigned long i);
 unsigned long fuzz_run(struct fuzz_thread *t, unsigned long budget);
 
+/* What every operation drew first: a mapping and a descriptor slot. */
+struct op_args {
+	int mi;
+	struct fuzz_map *m;
+	int slot;
+};
+
+/* Describe the operation being traced (a no-op when not tracing). */
+#define TRACE(t, ...) \
+	do { if ((t)->trace) snprintf((t)->what, sizeof((t)->what), __VA_ARGS__); } while (0)
+
 /* operations.c */
 void fuzz_do_op(struct fuzz_thread *t, enum fuzz_op op);
+/* An address as a traced operation shows it: in which mapping, if any. */
+const char *where(const struct fuzz_thread *t, uint64_t addr, char *buf, size_t len);
+
+/* tcp_ops.c: the TCP operations, and closing a thread's connections. */
+int op_tcp_connect(struct fuzz_thread *t, const struct op_args *a);
+int op_tcp_send(struct fuzz_thread *t, const struct op_args *a);
+int op_tcp_zc_receive(struct fuzz_thread *t, const struct op_args *a);
+void fuzz_tcp_release(struct fuzz_thread *t);
 /* A fuzzing process: touching a page not mapped is an operation that fails. */
 void fuzz_signals(void);
 

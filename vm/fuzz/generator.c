@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * zcpool-fuzz's generator: each thread's xorshift generator, seeded from
- * (zcbench.fuzz_seed, the variant's module number, process, thread), draws
- * its operations and their arguments, so a seed names the same operation
+ * (zcbench.fuzz_seed, the variant's module number - a real-path design's
+ * is ZCPOOL_NR_VARIANTS + its number -, process, thread), draws its
+ * operations and their arguments, so a seed names the same operation
  * sequence of every thread. Nothing here may change what a seed draws:
  * printed generator states replay operations (zcbench.fuzz_repro).
  */
@@ -31,7 +32,12 @@ uint64_t fuzz_len(struct fuzz_thread *t)
 
 int pick_fd(struct fuzz_thread *t)
 {
-	int fd = t->fds[fuzz_below(t, FUZZ_FDS)];
+	int fd;
+
+	/* A real-path design's thread: half the time a receiving socket. */
+	if (t->tcp && fuzz_below(t, 2))
+		return t->conns[fuzz_below(t, FUZZ_TCP)].rx;
+	fd = t->fds[fuzz_below(t, FUZZ_FDS)];
 
 	if (fuzz_below(t, 16))
 		return fd;
@@ -80,6 +86,9 @@ void fuzz_init_thread(struct fuzz_thread *t, uint64_t seed, unsigned int v,
 		t->fds[i] = -1;
 	for (i = 0; i < FUZZ_PIPES; i++)
 		t->pipes[i][0] = t->pipes[i][1] = -1;
+	for (i = 0; i < FUZZ_TCP; i++)
+		t->conns[i].rx = t->conns[i].tx = -1;
+	t->tcp = fuzz_target_is_tcp(v);
 	t->counts = counts;
 	t->deadline_ns = deadline;
 	t->proc = proc;
@@ -92,6 +101,16 @@ void fuzz_init_thread(struct fuzz_thread *t, uint64_t seed, unsigned int v,
  */
 void fuzz_step(struct fuzz_thread *t, unsigned long i)
 {
+	/*
+	 * What a real-path design's threads draw more often: the socket's
+	 * side of a mapping.
+	 */
+	static const enum fuzz_op tcp_ops[] = {
+		OP_TCP_CONNECT, OP_TCP_SEND, OP_TCP_SEND, OP_TCP_ZC_RECEIVE,
+		OP_TCP_ZC_RECEIVE, OP_TCP_ZC_RECEIVE, OP_MMAP, OP_MUNMAP,
+		OP_MREMAP, OP_MADVISE, OP_READ, OP_TOUCH, OP_VMSPLICE,
+	};
+	unsigned int nops = t->tcp ? NR_OPS : NR_ZCPOOL_OPS;
 	enum fuzz_op op;
 
 	if (t->record)
@@ -99,9 +118,9 @@ void fuzz_step(struct fuzz_thread *t, unsigned long i)
 	if (!t->child)
 		t->trace = t->trace_prefix && i >= t->trace_from ? t->trace_prefix : NULL;
 	/* fork is rarer than the rest: it copies every mapping. */
-	op = fuzz_below(t, NR_OPS * 4);
-	if (op >= NR_OPS || (op == OP_FORK && fuzz_below(t, 8)))
-		op = fuzz_below(t, OP_FORK);
+	op = fuzz_below(t, nops * 4);
+	if (op >= nops || (op == OP_FORK && fuzz_below(t, 8)))
+		op = t->tcp ? tcp_ops[fuzz_below(t, ARRAY_SIZE(tcp_ops))] : fuzz_below(t, OP_FORK);
 	fuzz_do_op(t, op);
 }
 

@@ -27,13 +27,7 @@
 const char *const op_names[NR_OPS] = {
 	"open", "close", "feed", "receive", "stats", "reclaim", "mmap",
 	"munmap", "mremap", "madvise", "read", "touch", "fork", "vmsplice",
-};
-
-/* What every operation drew first: a mapping and a descriptor slot. */
-struct op_args {
-	int mi;
-	struct fuzz_map *m;
-	int slot;
+	"tcp-connect", "tcp-send", "tcp-zc-receive",
 };
 
 static __thread sigjmp_buf touch_jmp;
@@ -53,10 +47,6 @@ void fuzz_signals(void)
 	signal(SIGSEGV, touch_fault);
 	signal(SIGPIPE, SIG_IGN);
 }
-
-/* Describe the operation being traced (a no-op when not tracing). */
-#define TRACE(t, ...) \
-	do { if ((t)->trace) snprintf((t)->what, sizeof((t)->what), __VA_ARGS__); } while (0)
 
 /* What mmap() or mremap() returned becomes m, if it worked: 0, else -1. */
 static int map_result(struct fuzz_map *m, void *p, size_t len)
@@ -89,7 +79,7 @@ static int touch_pages(const struct fuzz_map *m)
 }
 
 /* An address as a traced operation shows it: in which mapping, if any. */
-static const char *where(const struct fuzz_thread *t, uint64_t addr, char *buf, size_t len)
+const char *where(const struct fuzz_thread *t, uint64_t addr, char *buf, size_t len)
 {
 	int i;
 
@@ -332,7 +322,8 @@ static int (*const ops[NR_OPS])(struct fuzz_thread *t, const struct op_args *a) 
 	[OP_MUNMAP] = op_munmap, [OP_MREMAP] = op_mremap,
 	[OP_MADVISE] = op_madvise, [OP_READ] = op_read,
 	[OP_TOUCH] = op_touch, [OP_FORK] = op_fork,
-	[OP_VMSPLICE] = op_vmsplice,
+	[OP_VMSPLICE] = op_vmsplice, [OP_TCP_CONNECT] = op_tcp_connect,
+	[OP_TCP_SEND] = op_tcp_send, [OP_TCP_ZC_RECEIVE] = op_tcp_zc_receive,
 };
 
 void fuzz_do_op(struct fuzz_thread *t, enum fuzz_op op)

@@ -14,6 +14,7 @@
 #include "fuzz.h"
 #include "ktap.h"
 #include "zcpool_util.h"
+#include "zctcp_util.h"
 
 #define DEFAULT_FUZZ_SECONDS	10
 #define MAX_FUZZ_SECONDS	3600
@@ -81,17 +82,23 @@ static long repro_parse(uint64_t states[ZCB_FUZZ_REPRO_MAX])
 	return n;
 }
 
-/* zcbench.fuzz_variants, by default every variant of the module's table. */
+/*
+ * zcbench.fuzz_variants, by default every variant of the module's table,
+ * then every design of the livepatch's.
+ */
 static void variants_parse(struct fuzz_params *fp)
 {
 	char *save, *tok;
+	unsigned int i;
 
 	if (!cmdline_get(ZCB_KEY_FUZZ_VARIANTS, fp->list, sizeof(fp->list))) {
-		for (fp->nv = 0; fp->nv < ZCPOOL_NR_VARIANTS; fp->nv++)
-			fp->variants[fp->nv] = zcp_variant_names[fp->nv];
+		for (i = 0; i < ZCPOOL_NR_VARIANTS; i++)
+			fp->variants[fp->nv++] = zcp_variant_names[i];
+		for (i = 0; i < ZCTCP_NR_DESIGNS; i++)
+			fp->variants[fp->nv++] = zct_design_names[i];
 		return;
 	}
-	for (tok = strtok_r(fp->list, ",", &save); tok && fp->nv < ZCPOOL_NR_VARIANTS;
+	for (tok = strtok_r(fp->list, ",", &save); tok && fp->nv < FUZZ_NR_TARGETS;
 	     tok = strtok_r(NULL, ",", &save))
 		fp->variants[fp->nv++] = tok;
 }

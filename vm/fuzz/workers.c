@@ -29,6 +29,7 @@ void fuzz_release(struct fuzz_thread *t)
 			close(t->pipes[i][0]);
 			close(t->pipes[i][1]);
 		}
+	fuzz_tcp_release(t);
 }
 
 static void *fuzz_thread_main(void *arg)

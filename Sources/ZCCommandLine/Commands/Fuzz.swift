@@ -9,7 +9,7 @@ import ZCRun
 public struct FuzzCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "fuzz",
-        abstract: "Fuzz /dev/zcpool from several processes and threads, for every variant, then check that nothing leaked.")
+        abstract: "Fuzz /dev/zcpool, and TCP_ZEROCOPY_RECEIVE under the livepatch's designs, from several processes and threads, for every design, then check that nothing leaked.")
 
     @Option(help: "Fuzzing time per variant, in seconds.")
     public var seconds: Int = 10

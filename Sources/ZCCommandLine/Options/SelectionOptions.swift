@@ -24,9 +24,10 @@ public struct SelectionOptions: ParsableArguments {
         try injectFault.map { fault in try usage { try NameError.check(fault, kind: "fault", among: module.faults) } }
     }
 
-    /// zcpool's designs, checked against the module's (for what only zcpool runs).
+    /// The designs of either path, checked against the module's and the livepatch's tables
+    /// (the fuzzer runs both).
     func designs(_ module: ModuleInterface) throws -> [Variant] {
-        try usage { try NameError.list(variants, kind: "variant", among: module.variants).map { Variant($0) } }
+        try usage { try NameError.list(variants, kind: "variant", among: module.allDesigns).map { Variant($0) } }
     }
 
     /// The plan of `scenarios` and the matrix cells of `propertyNames` (none: no matrix) for
