@@ -36,10 +36,7 @@ struct CallSweep {
     /// The mapping's own cost, not a charge of the pages: left out of the window. 0 where the
     /// samples have no `pagetables` (captures from before it was read).
     func pageTables(_ n: Int64) -> Int64 {
-        guard let stop = m.metrics["b\(n).\(point).pagetables"], let baseline = m.metrics["b\(n).baseline.pagetables"] else {
-            return 0
-        }
-        return stop - baseline
+        m.pageTables(from: "b\(n).baseline", to: "b\(n).\(point)")
     }
 
     /// The window at calls of `n` batches, in pages, from memory.current without the page

@@ -29,7 +29,8 @@ extension AccountingProperty {
         var measurement = steady.judge(m, expectation)
         measurement.measured += " (\(bytes(m["copied"])) copied)"
         measurement.violation = LivepatchCounters(m)?.disagreement(
-            mapped: m["mapped"], charged: m.delta("memory_current", from: "baseline", to: "mapped"),
+            mapped: m["mapped"], charged: m.delta("memory_current", from: "baseline", to: "mapped")
+                - m.pageTables(from: "baseline", to: "mapped"),
             tolerance: m.tolerance(expectation.tolerance))
         return measurement
     }
@@ -90,7 +91,7 @@ extension AccountingProperty {
         }
         let window = { (n: Int64) -> Int64 in
             let bytes = m.delta("memory_current", from: "p\(n).baseline", to: "p\(n).inserted")
-                - m.delta("pagetables", from: "p\(n).baseline", to: "p\(n).inserted")
+                - m.pageTables(from: "p\(n).baseline", to: "p\(n).inserted")
             return (bytes + (bytes >= 0 ? page / 2 : -page / 2)) / page
         }
         let figures = calls.map { n in Figure(name: "double charge at \(n)-page calls", value: max(0, window(n)), unit: "pages") }
