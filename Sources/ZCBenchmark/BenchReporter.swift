@@ -142,12 +142,13 @@ public enum BenchReporter {
         }
         let stock = RealPathCostTable.stock
         out += ["`tcp-cost` in one boot: the kernel's own TCP_ZEROCOPY_RECEIVE over loopback, \(mib(real.size / 1024))",
-                "per transfer from a MSG_ZEROCOPY sender in another cgroup, under each design of the zctcp",
-                "livepatch (\(stock): the stock kernel, no livepatch), in rounds that take the designs",
-                "in turn. The time of the getsockopt calls plus the munmap after them (where a charging",
-                "design's pages are uncharged) per page mapped, median round, as a ratio to \(stock) at the",
-                "same call size (pages asked per call; a call maps what is queued, up to that). The",
-                "\(stock) row gives the absolute time under TCG.", "",
+                "per transfer from a MSG_ZEROCOPY sender in another cgroup, all of it queued before the",
+                "receiver starts (so every call maps the pages it asks for, however fast the design), under",
+                "each design of the zctcp livepatch (\(stock): the stock kernel, no livepatch), in rounds",
+                "that take the designs in turn. The time of the getsockopt calls plus the munmap after them",
+                "(where a charging design's pages are uncharged) per page mapped, median round, as a ratio",
+                "to \(stock) at the same call size (pages asked per call). The \(stock) row gives the",
+                "absolute time under TCG.", "",
                 "| design | " + real.callPages.map { "\($0)-page calls" }.joined(separator: " | ") + " |",
                 "| --- |" + String(repeating: " --- |", count: real.callPages.count)]
         for design in real.designs {
