@@ -4,8 +4,10 @@
 # `zcbench kernel fetch` (see the Makefile), not here.
 set -euo pipefail
 
+# flex, bison, libelf-dev, dwarves (pahole, for the livepatch's BTF) and bc: `zcbench kernel
+# build`, a kernel from Debian's linux-source package.
 packages=(qemu-system-x86 busybox-static libkmod-dev pkg-config kmod gcc libc6-dev make xz-utils zstd
-          dpkg-dev git)
+          dpkg-dev git flex bison libelf-dev dwarves bc)
 
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)

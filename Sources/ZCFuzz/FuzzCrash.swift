@@ -45,7 +45,7 @@ extension FuzzPlan {
     /// the same seed, for the same time) until one crashes the kernel, then the shortest
     /// prefix of its operations that still does (bisection), then that prefix once more
     /// with its last operations printed.
-    public func minimizeCrash(_ report: RunReport, pipeline: Pipeline, series: KernelSeries,
+    public func minimizeCrash(_ report: RunReport, pipeline: Pipeline, kernel: KernelChoice,
                               options: BootOptions) async throws -> FuzzCrashMinimization {
         guard let variant = crashedVariant(report) else {
             return .unresolved(reason: "not a kernel crash while fuzzing a variant", boots: 0)
@@ -59,7 +59,7 @@ extension FuzzPlan {
         func crashes(_ thread: FuzzThread, operations: Int? = nil) async throws -> RunReport? {
             boots += 1
             let plan = try seeded.alone(thread, variant: variant, operations: operations)
-            let report = try await plan.run(pipeline, series: series, options: options)
+            let report = try await plan.run(pipeline, kernel: kernel, options: options)
             pipeline.progress.note("fuzz: crash boot \(boots): thread \(thread) alone, \(operations.map { "first \($0) operations" } ?? "\(seconds) s"): "
                                 + (report.kernelCrash ?? "no crash"))
             return report.kernelCrash == nil ? nil : report
@@ -108,7 +108,7 @@ extension FuzzPlan {
 
     /// What `minimizeCrash` found, for people: the prefix, its last operations, the crash and
     /// the command that repeats it.
-    public func crashSummary(_ result: FuzzCrashMinimization, series: KernelSeries) -> String {
+    public func crashSummary(_ result: FuzzCrashMinimization, kernel: KernelChoice) -> String {
         switch result {
         case .unresolved(let reason, let boots):
             return "the crash was not narrowed down to one thread (\(boots) boots): \(reason)"
@@ -117,7 +117,7 @@ extension FuzzPlan {
             var lines = ["the kernel crashes with the first \(crash.operations) operations of process \(crash.thread.process) thread \(crash.thread.thread) alone, \(bound) (\(crash.boots) boots); the last of them:"]
             lines += crash.trace.map { "  \($0)" }
             lines.append("  then: \(crash.crash)")
-            lines.append("repeat it with: zcbench fuzz --series \(series.rawValue) --seconds \(seconds) --seed \(crash.seed) --variants \(crash.variant)\(fault.map { " --inject-fault \($0)" } ?? "") --thread \(crash.thread) --ops \(crash.operations)")
+            lines.append("repeat it with: zcbench fuzz \(kernel.options) --seconds \(seconds) --seed \(crash.seed) --variants \(crash.variant)\(fault.map { " --inject-fault \($0)" } ?? "") --thread \(crash.thread) --ops \(crash.operations)")
             return lines.joined(separator: "\n")
         }
     }

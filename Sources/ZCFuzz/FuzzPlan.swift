@@ -89,8 +89,8 @@ public struct FuzzPlan: Sendable {
         RunPlan(Selection(scenarios: [ScenarioCatalog.named("zcpool-fuzz")!]), fuzz: parameters, fault: fault)
     }
 
-    public func run(_ pipeline: Pipeline, series: KernelSeries, options: BootOptions) async throws -> RunReport {
-        try await pipeline.run(.series(series), plan: runPlan, options: options)
+    public func run(_ pipeline: Pipeline, kernel: KernelChoice, options: BootOptions) async throws -> RunReport {
+        try await pipeline.run(kernel, plan: runPlan, options: options)
     }
 
     /// The zcpool-fuzz result of a run.
@@ -111,7 +111,7 @@ public struct FuzzPlan: Sendable {
     }
 
     /// Operations per variant, the seed, and the commands that replay what failed.
-    public func summary(_ report: RunReport, series: KernelSeries) -> String {
+    public func summary(_ report: RunReport, kernel: KernelChoice) -> String {
         let metrics = Self.fuzzScenario(report)?.metrics ?? Metrics([:])
         let faultOption = fault.map { " --inject-fault \($0)" } ?? ""
         if !repro.isEmpty {
@@ -124,9 +124,9 @@ public struct FuzzPlan: Sendable {
         }
         var lines = ["fuzz on \(report.kernel): seed \(seed), \(seconds) s per variant; operations: \(counts.joined(separator: ", "))"]
         if !report.passed {
-            lines.append("repeat every thread's operation sequence with: zcbench fuzz --series \(series.rawValue) --seconds \(seconds) --seed \(seed) --variants \(variants.map(\.name).joined(separator: ","))\(faultOption)")
+            lines.append("repeat every thread's operation sequence with: zcbench fuzz \(kernel.options) --seconds \(seconds) --seed \(seed) --variants \(variants.map(\.name).joined(separator: ","))\(faultOption)")
             for (variant, states) in Self.reproducers(report) {
-                lines.append("replay the shortest sequence found for \(variant) with: zcbench fuzz --series \(series.rawValue) --variants \(variant)\(faultOption) --repro \(states.map { String($0, radix: 16) }.joined(separator: ","))")
+                lines.append("replay the shortest sequence found for \(variant) with: zcbench fuzz \(kernel.options) --variants \(variant)\(faultOption) --repro \(states.map { String($0, radix: 16) }.joined(separator: ","))")
             }
         }
         return lines.joined(separator: "\n")

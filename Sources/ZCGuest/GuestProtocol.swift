@@ -66,13 +66,17 @@ public enum GuestProtocol {
     /// scans for them (ZCB_CONSOLE_MARKERS); the fuzzer scans /dev/kmsg for the same.
     public static let consoleMarkers: [(kind: String, text: String)] = [
         ("panic", "Kernel panic - not syncing"),
+        ("KASAN", "BUG: KASAN:"),
+        ("sleeping in atomic context", "BUG: sleeping function called from invalid context"),
         ("BUG", "BUG:"),
         ("BUG", "kernel BUG at"),
         ("Oops", "Oops:"),
         ("general protection fault", "general protection fault"),
+        ("lockdep", "WARNING: possible "),
+        ("lockdep", "WARNING: inconsistent lock state"),
+        ("lockdep", "WARNING: suspicious RCU usage"),
         ("WARNING", "WARNING:"),
         ("bad page", "Bad page state"),
-        ("lockdep", "possible circular locking dependency"),
     ]
 }
 

@@ -13,6 +13,9 @@ public struct KernelTarget: Sendable, Equatable, Codable {
     public var vmlinux: String?
     /// The kbuild tree modules are built against (`make -C headers M=...`).
     public var headers: String
+    /// The ELF kernel to read the build ID from when it is not `vmlinux` (a kernel built
+    /// from source boots its bzImage: its PVH entry does not survive KASAN).
+    public var symbols: String?
 
     public init(release: KernelRelease, series: KernelSeries?, vmlinuz: String, vmlinux: String? = nil, headers: String) {
         self.release = release
@@ -25,7 +28,7 @@ public struct KernelTarget: Sendable, Equatable, Codable {
     /// The build ID of `vmlinux` (its GNU build-id note), nil without a vmlinux: what the
     /// livepatch is built for.
     public func buildID() throws -> String? {
-        try vmlinux.flatMap { try BootImage.buildID(ofFile: $0) }
+        try (vmlinux ?? symbols).flatMap { try BootImage.buildID(ofFile: $0) }
     }
 }
 

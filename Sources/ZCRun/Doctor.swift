@@ -31,7 +31,7 @@ public struct Doctor: Sendable {
         ("apt-get", "apt"),
         ("md5sum", "coreutils"),
         ("git", "git"),
-    ]
+    ] + KernelSourceBuilder.tools.map { (tool: $0.program, package: $0.package) }
 
     public func requirements() async -> [Requirement] {
         var found: [Requirement] = []

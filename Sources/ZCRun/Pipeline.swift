@@ -10,6 +10,17 @@ import ZCKernel
 public enum KernelChoice: Sendable, Equatable {
     case series(KernelSeries)
     case custom(bzImage: String, headers: String)
+    /// A kernel `zcbench kernel build` built, by its name.
+    case build(String)
+
+    /// The options that name this kernel on zcbench's command line.
+    public var options: String {
+        switch self {
+        case .series(let series): "--series \(series.rawValue)"
+        case .custom(let bzImage, let headers): "--kernel \(bzImage) --headers \(headers)"
+        case .build(let name): "--kernel-build \(name)"
+        }
+    }
 }
 
 /// One boot from end to end: fetch a kernel, build the module and the guest for it, write
@@ -61,7 +72,13 @@ public struct Pipeline: Sendable {
         switch choice {
         case .series(let series): try await store.current(series)
         case .custom(let bzImage, let headers): try store.custom(kernel: bzImage, headers: headers)
+        case .build(let name): sourceBuilder.target(try sourceBuilder.recorded(name))
         }
+    }
+
+    /// Kernels built from Debian's sources, in the cache.
+    public var sourceBuilder: KernelSourceBuilder {
+        KernelSourceBuilder(cache: paths.cache, repository: paths.repository, runner: runner, progress: progress, logger: logger)
     }
 
     /// Builds the module (the checkout's, or `module`) and the guest programs for `kernel`.

@@ -162,6 +162,7 @@ struct UsageErrorTests {
         (["run", "--scenario", "tcp-zerocopy", "--variants", "v1"], "give --property too"),
         (["check", "--variants", "tcp-kmem", "--property", "zombie"], "unknown real-path property 'zombie'"),
         (["check", "--variants", "tcp-kmen"], "did you mean 'tcp-kmem'?"),
+        (["check", "--kernel-build", "6.1-debug-0", "--series", "6.1"], "--kernel-build names one kernel"),
     ])
     func checks(_ arguments: [String], message: String) throws {
         let error = #expect(throws: ZCError.self) { _ = try bootRequest(arguments) }
@@ -169,6 +170,23 @@ struct UsageErrorTests {
         #expect(error?.message.contains(message) == true, "\(error?.message ?? "no error")")
         #expect(error?.details.isEmpty == true)
         #expect(error?.message.contains("(key '')") == false)
+    }
+
+    @Test("kernel build: the request; a kernel build is a kernel of its own, which Debian-only commands refuse")
+    func kernelBuild() throws {
+        let build = try #require(try ZCBenchCommand.parseAsRoot(
+            ["kernel", "build", "--series", "6.12", "--debug", "--patch", "a.patch", "--patch", "b.patch", "--config", "x.config"])
+            as? KernelBuildCommand)
+        #expect(try build.request() == SourceBuildRequest(series: .v6_12, debug: true, patches: ["a.patch", "b.patch"],
+                                                          fragments: ["x.config"]))
+        let bad = try #require(try ZCBenchCommand.parseAsRoot(["kernel", "build", "--series", "6.2"]) as? KernelBuildCommand)
+        #expect(throws: ZCError.self) { _ = try bad.request() }
+        let run = try bootRequest(["run", "--scenario", "tcp-zerocopy", "--kernel-build", "6.1-debug-0123"])
+        #expect(run.kernels == [.build("6.1-debug-0123")])
+        #expect(KernelChoice.build("6.1-debug-0123").options == "--kernel-build 6.1-debug-0123")
+        let bisect = try #require(try ZCBenchCommand.parseAsRoot(["bisect", "--property", "steady", "--kernel-build", "x"]) as? BisectCommand)
+        let error = #expect(throws: ZCError.self) { _ = try bisect.kernel.oneDebianSeries("bisect") }
+        #expect(error?.message.contains("not --kernel/--headers/--kernel-build") == true)
     }
 
     @Test("fuzz: a fault the module does not have")

@@ -106,7 +106,7 @@ struct FuzzFailureTests {
         #expect(reproducers.map(\.variant) == ["pool-free", "steal"])
         #expect(reproducers.map(\.states.count) == [4, 4])
         let plan = try FuzzPlan(seconds: 3, seed: 77, variants: ["pool-free", "steal"], fault: "orphan-leak", faults: faults)
-        let lines = plan.summary(report, series: .v6_1).split(separator: "\n").map(String.init)
+        let lines = plan.summary(report, kernel: .series(.v6_1)).split(separator: "\n").map(String.init)
         #expect(lines.count == 4)
         #expect(lines[1] == "repeat every thread's operation sequence with: zcbench fuzz --series 6.1 --seconds 3 --seed 77 --variants pool-free,steal --inject-fault orphan-leak")
         #expect(lines[2] == "replay the shortest sequence found for pool-free with: zcbench fuzz --series 6.1 --variants pool-free --inject-fault orphan-leak --repro e50ca3b1cb4d5245,388f25d207e60985,3945be8ef8766843,4603c7e0813bfde6")
@@ -132,13 +132,13 @@ struct FuzzFailureTests {
         let crash = FuzzCrash(variant: "pool-free", seed: 77, thread: try FuzzThread(parsing: "0.1"), operations: 10550,
                               shortest: true, crash: "[    4.440752] kernel BUG at zcpool/pool.c:216!",
                               trace: ["repro pool-free: open(O_RDWR) -> fd 12 (slot 1)"], boots: 17)
-        #expect(plan.crashSummary(.found(crash), series: .v6_1) == """
+        #expect(plan.crashSummary(.found(crash), kernel: .series(.v6_1)) == """
             the kernel crashes with the first 10550 operations of process 0 thread 1 alone, and not with fewer (17 boots); the last of them:
               repro pool-free: open(O_RDWR) -> fd 12 (slot 1)
               then: [    4.440752] kernel BUG at zcpool/pool.c:216!
             repeat it with: zcbench fuzz --series 6.1 --seconds 3 --seed 77 --variants pool-free --inject-fault orphan-oops --thread 0.1 --ops 10550
             """)
-        #expect(plan.crashSummary(.unresolved(reason: "no thread crashes the kernel alone in 3 s", boots: 4), series: .v6_1)
+        #expect(plan.crashSummary(.unresolved(reason: "no thread crashes the kernel alone in 3 s", boots: 4), kernel: .series(.v6_1))
                 == "the crash was not narrowed down to one thread (4 boots): no thread crashes the kernel alone in 3 s")
     }
 

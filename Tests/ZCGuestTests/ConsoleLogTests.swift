@@ -25,6 +25,13 @@ struct ConsoleLogTests {
         ("[    1.0] Oops: 0000 [#1] PREEMPT SMP NOPTI", "Oops"),
         ("[    1.0] BUG: Bad page state in process zcrunner  pfn:0x1234", "BUG"),
         ("[    1.0] general protection fault, probably for non-canonical address", "general protection fault"),
+        // The debug kernel's reports, named before the BUG or WARNING they start with.
+        ("[    1.0] BUG: KASAN: use-after-free in zcpool_recycle+0x1/0x2 [zcpool]", "KASAN"),
+        ("[    1.0] BUG: sleeping function called from invalid context at mm/slab.h:1", "sleeping in atomic context"),
+        ("[    1.0] WARNING: possible circular locking dependency detected", "lockdep"),
+        ("[    1.0] WARNING: possible recursive locking detected", "lockdep"),
+        ("[    1.0] WARNING: inconsistent lock state", "lockdep"),
+        ("[    1.0] WARNING: suspicious RCU usage", "lockdep"),
     ])
     func markers(_ line: String, kind: String) {
         #expect(ConsoleLog("boot\n\(line)\nmore\n").firstCrash()?.kind == kind)

@@ -20,7 +20,7 @@ extension VM {
             let fixture = try VMFixture("fuzz-\(series.rawValue)")
             let seed: UInt64 = series == .v6_1 ? 4242 : 6122
             let plan = try FuzzPlan(seconds: 10, seed: seed, variants: fixture.designs)
-            let report = try await plan.run(fixture.pipeline, series: series, options: BootOptions())
+            let report = try await plan.run(fixture.pipeline, kernel: .series(series), options: BootOptions())
             let passed = report.passed
             defer { fixture.finish(passed: passed) }
             #expect(report.problem == nil, "\(report.problem ?? ""): \(report.consoleExcerpt.joined(separator: "\n"))")
@@ -39,7 +39,7 @@ extension VM {
                 Issue.record("\(check.property): \(check.measured)")
             }
             #expect(fuzz.checks.count == 2 * fixture.designs.count + 1)
-            #expect(passed, "\(plan.summary(report, series: series))")
+            #expect(passed, "\(plan.summary(report, kernel: .series(series)))")
         }
 
         @Test("a short fuzz of the real path's designs: TCP_ZEROCOPY_RECEIVE maps pages, no crash, nothing leaked",
@@ -48,7 +48,7 @@ extension VM {
             let fixture = try VMFixture("fuzz-tcp-\(series.rawValue)")
             let designs = try fixture.pipeline.module().tcpDesigns.map { Variant($0) }
             let plan = try FuzzPlan(seconds: 10, seed: 1414, variants: designs)
-            let report = try await plan.run(fixture.pipeline, series: series, options: BootOptions())
+            let report = try await plan.run(fixture.pipeline, kernel: .series(series), options: BootOptions())
             let passed = report.passed
             defer { fixture.finish(passed: passed) }
             #expect(report.problem == nil, "\(report.problem ?? ""): \(report.consoleExcerpt.joined(separator: "\n"))")
@@ -66,7 +66,7 @@ extension VM {
                 Issue.record("\(check.property): \(check.measured)")
             }
             #expect(fuzz.checks.count == 2 * designs.count + 1)
-            #expect(passed, "\(plan.summary(report, series: series))")
+            #expect(passed, "\(plan.summary(report, kernel: .series(series)))")
         }
 
         @Test("an injected leak is caught and minimized; the printed replay reproduces it with the fault, not without")
@@ -75,8 +75,8 @@ extension VM {
             var ok = false
             defer { fixture.finish(passed: ok) }
             let plan = try FuzzPlan(seconds: 3, seed: 77, variants: ["pool-free"], fault: "orphan-leak", faults: fixture.faults)
-            let report = try await plan.run(fixture.pipeline, series: .v6_1, options: BootOptions())
-            let summary = plan.summary(report, series: .v6_1)
+            let report = try await plan.run(fixture.pipeline, kernel: .series(.v6_1), options: BootOptions())
+            let summary = plan.summary(report, kernel: .series(.v6_1))
             #expect(report.problem == nil, "\(report.problem ?? "")")
             #expect(!report.passed, "the injected leak went unnoticed: \(summary)")
             let fuzz = try #require(report.scenarios.first { $0.scenario == "zcpool-fuzz" })
@@ -97,13 +97,13 @@ extension VM {
             // The printed sequence, replayed alone in a fresh boot: the same leak, a page or more.
             let replay = try FuzzPlan(seconds: 1, seed: nil, variants: ["pool-free"], fault: "orphan-leak", faults: fixture.faults,
                                       repro: reproducer.states)
-            let again = try await replay.run(fixture.pipeline, series: .v6_1, options: BootOptions())
+            let again = try await replay.run(fixture.pipeline, kernel: .series(.v6_1), options: BootOptions())
             let againNotes = again.scenarios.first?.notes ?? []
             #expect(!again.passed)
             #expect(againNotes.contains { $0.hasPrefix("pool-free: the sequence above reproduces it: pool out 0 -> ") }, "\(againNotes)")
             // Without the fault the same operations leave nothing behind.
             let clean = try await FuzzPlan(seconds: 1, seed: nil, variants: ["pool-free"], repro: reproducer.states)
-                .run(fixture.pipeline, series: .v6_1, options: BootOptions())
+                .run(fixture.pipeline, kernel: .series(.v6_1), options: BootOptions())
             let cleanPassed = clean.passed
             #expect(cleanPassed, "\(TextReport.table([clean]))")
             ok = !report.passed && !again.passed && cleanPassed
@@ -115,15 +115,15 @@ extension VM {
             var ok = false
             defer { fixture.finish(passed: ok) }
             let plan = try FuzzPlan(seconds: 3, seed: 77, variants: ["pool-free"], fault: "orphan-oops", faults: fixture.faults)
-            let report = try await plan.run(fixture.pipeline, series: .v6_1, options: BootOptions())
+            let report = try await plan.run(fixture.pipeline, kernel: .series(.v6_1), options: BootOptions())
             #expect(report.kernelCrash?.contains("kernel BUG at zcpool/pool.c") == true, "\(report.kernelCrash ?? "no crash")")
             #expect(plan.crashedVariant(report) == "pool-free")
-            let result = try await plan.minimizeCrash(report, pipeline: fixture.pipeline, series: .v6_1, options: BootOptions())
+            let result = try await plan.minimizeCrash(report, pipeline: fixture.pipeline, kernel: .series(.v6_1), options: BootOptions())
             guard case .found(let crash) = result else {
-                Issue.record("\(plan.crashSummary(result, series: .v6_1))")
+                Issue.record("\(plan.crashSummary(result, kernel: .series(.v6_1)))")
                 return
             }
-            #expect(crash.shortest, "\(plan.crashSummary(result, series: .v6_1))")
+            #expect(crash.shortest, "\(plan.crashSummary(result, kernel: .series(.v6_1)))")
             #expect(crash.crash.contains("kernel BUG at zcpool/pool.c"))
             #expect(crash.boots <= FuzzPlan.maxCrashBoots)
             // The last operations before the crash are printed, up to 16.
@@ -131,10 +131,10 @@ extension VM {
             // The command it prints crashes the kernel; one operation fewer does not, and
             // leaves everything clean.
             let again = try await plan.alone(crash.thread, variant: "pool-free", operations: crash.operations)
-                .run(fixture.pipeline, series: .v6_1, options: BootOptions())
+                .run(fixture.pipeline, kernel: .series(.v6_1), options: BootOptions())
             #expect(again.kernelCrash?.contains("kernel BUG at zcpool/pool.c") == true)
             let fewer = try await plan.alone(crash.thread, variant: "pool-free", operations: crash.operations - 1)
-                .run(fixture.pipeline, series: .v6_1, options: BootOptions())
+                .run(fixture.pipeline, kernel: .series(.v6_1), options: BootOptions())
             let fewerPassed = fewer.passed
             #expect(fewer.kernelCrash == nil)
             #expect(fewerPassed, "\(TextReport.table([fewer]))")

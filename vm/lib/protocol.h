@@ -65,17 +65,23 @@
 /*
  * Console markers of a kernel in trouble, as { kind, text }: a console or
  * /dev/kmsg line containing the text means the kernel went wrong. The host
- * scans console.log for them in this order; the fuzzer scans /dev/kmsg.
+ * scans console.log for them, a line's first match in this order naming
+ * it (the debug kernel's reports before the generic BUG and WARNING they
+ * start with); the fuzzer scans /dev/kmsg.
  */
 #define ZCB_CONSOLE_MARKERS {						\
 	{ "panic",			"Kernel panic - not syncing" },		\
+	{ "KASAN",			"BUG: KASAN:" },			\
+	{ "sleeping in atomic context",	"BUG: sleeping function called from invalid context" }, \
 	{ "BUG",			"BUG:" },				\
 	{ "BUG",			"kernel BUG at" },			\
 	{ "Oops",			"Oops:" },				\
 	{ "general protection fault",	"general protection fault" },		\
+	{ "lockdep",			"WARNING: possible " },			\
+	{ "lockdep",			"WARNING: inconsistent lock state" },	\
+	{ "lockdep",			"WARNING: suspicious RCU usage" },	\
 	{ "WARNING",			"WARNING:" },				\
 	{ "bad page",			"Bad page state" },			\
-	{ "lockdep",			"possible circular locking dependency" }, \
 }
 
 #endif /* ZCBENCH_PROTOCOL_H */

@@ -48,18 +48,18 @@ public struct FuzzCommand: AsyncParsableCommand {
     public func run() async throws {
         let pipeline = try makePipeline()
         let plan = try plan(pipeline.module())
-        let list = try kernel.debianSeries("fuzz")
-        let options = try boot.options()
+        let list = try kernel.choices()
+        let options = try boot.options(defaultCPUs: 2)
         var reports: [RunReport] = []
-        for series in list {
-            reports.append(try await plan.run(pipeline, series: series, options: options))
+        for choice in list {
+            reports.append(try await plan.run(pipeline, kernel: choice, options: options))
         }
         try output.emit(reports)
-        for (series, report) in zip(list, reports) {
-            printOut(plan.summary(report, series: series))
+        for (choice, report) in zip(list, reports) {
+            printOut(plan.summary(report, kernel: choice))
             if minimizeCrash, plan.crashedVariant(report) != nil {
-                let crash = try await plan.minimizeCrash(report, pipeline: pipeline, series: series, options: options)
-                printOut(plan.crashSummary(crash, series: series))
+                let crash = try await plan.minimizeCrash(report, pipeline: pipeline, kernel: choice, options: options)
+                printOut(plan.crashSummary(crash, kernel: choice))
             }
         }
         if !reports.allSatisfy(\.passed) { throw ExitCode(1) }

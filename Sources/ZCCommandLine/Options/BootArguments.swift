@@ -14,8 +14,8 @@ public struct BootArguments: ParsableArguments {
     @Option(help: "Firmware: qboot (default where QEMU ships it) or seabios.")
     public var firmware: String = "qboot"
 
-    @Option(help: "Guest vCPUs (1 keeps memcg's per-cpu batching tolerance smallest).")
-    public var cpus: Int = 1
+    @Option(help: "Guest vCPUs (default 1, which keeps memcg's per-cpu batching tolerance smallest; fuzz: 2, so that the module's locking runs in parallel).")
+    public var cpus: Int?
 
     @Option(help: "Guest memory in MiB.")
     public var memory: Int = 1024
@@ -37,7 +37,9 @@ public struct BootArguments: ParsableArguments {
 
     public init() {}
 
-    public func options() throws -> BootOptions {
+    /// The boot options, with `defaultCPUs` vCPUs unless --cpus says otherwise.
+    public func options(defaultCPUs: Int = 1) throws -> BootOptions {
+        let cpus = cpus ?? defaultCPUs
         guard let accelerator = Accelerator(rawValue: accel) else {
             throw ZCError(.usage, "unknown accelerator '\(accel)'; valid: \(Accelerator.allCases.map(\.rawValue).joined(separator: ", "))")
         }

@@ -15,6 +15,10 @@ public struct KernelOptions: ParsableArguments {
     @Option(help: "The kbuild tree for --kernel (with include/config/kernel.release).")
     public var headers: String?
 
+    @Option(name: .customLong("kernel-build"),
+            help: ArgumentHelp("A kernel `zcbench kernel build` built, by the name it printed.", valueName: "name"))
+    public var kernelBuild: String?
+
     public init() {}
 
     /// The series asked for: one, or every one for `all`.
@@ -25,6 +29,12 @@ public struct KernelOptions: ParsableArguments {
 
     /// Every kernel asked for, in order.
     public func choices() throws -> [KernelChoice] {
+        if let kernelBuild {
+            guard series == nil, kernel == nil, headers == nil else {
+                throw ZCError(.usage, "--kernel-build names one kernel: leave --series, --kernel and --headers out")
+            }
+            return [.build(kernelBuild)]
+        }
         switch (kernel, headers) {
         case (let kernel?, let headers?):
             guard series == nil else {
@@ -47,8 +57,8 @@ public struct KernelOptions: ParsableArguments {
 
     /// The Debian series of a command that boots Debian's kernels only.
     func debianSeries(_ command: String) throws -> [KernelSeries] {
-        guard kernel == nil, headers == nil else {
-            throw ZCError(.usage, "\(command) boots Debian's kernels: --series, not --kernel/--headers")
+        guard kernel == nil, headers == nil, kernelBuild == nil else {
+            throw ZCError(.usage, "\(command) boots Debian's kernels: --series, not --kernel/--headers/--kernel-build")
         }
         return try seriesList()
     }

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+import ZCAnalysis
+import ZCGuest
+import ZCKernel
+@testable import ZCRun
+
+extension VM {
+    @Suite("kernels from source")
+    struct SourceBuildVMTests {
+        /// A fresh machine builds it (linux-source-6.1, about 5 min on 2 cores); later runs find it built.
+        @Test("a debug kernel from Debian's 6.1 source: built once, its KASAN and lockdep on, zcpool and the livepatch built against it, and check holds there with no report of either")
+        func debugKernel() async throws {
+            let fixture = try VMFixture("kernel-build-debug")
+            let builder = fixture.pipeline.sourceBuilder
+            let request = SourceBuildRequest(series: .v6_1, debug: true)
+            let build = try await builder.build(request)
+            #expect(build.debug && build.release.hasPrefix("6.1.") && build.source == "linux-source-6.1")
+            #expect(build.name.hasPrefix("6.1-debug-"))
+            // Asked again: recorded, not built again.
+            #expect(try await builder.build(request) == build)
+
+            let module = try fixture.pipeline.module()
+            let plan = RunPlan(scenarios: ScenarioCatalog.check, variants: module.variants.map { Variant($0) },
+                               properties: AccountingProperty.all, expectations: try fixture.pipeline.expectations(nil),
+                               designs: module.tcpDesigns.map { Variant($0) }, realProperties: AccountingProperty.realPath)
+            let report = try await fixture.pipeline.run(.build(build.name), plan: plan, options: BootOptions())
+            defer { fixture.finish(passed: report.passed) }
+            #expect(report.problem == nil, "\(report.problem ?? ""): \(report.consoleExcerpt.joined(separator: "\n"))")
+            #expect(report.kernel == build.release)
+            let console = try String(contentsOfFile: report.runDirectory + "/console.log", encoding: .utf8)
+            #expect(console.contains("kasan: KernelAddressSanitizer initialized"))
+            #expect(console.contains("Lock dependency validator"))
+            #expect(ConsoleLog(console).firstCrash() == nil)
+            #expect(try #require(report.realPath).cells.count == module.tcpDesigns.count * AccountingProperty.realPath.count)
+            for cell in (report.matrix?.cells ?? []) + (report.realPath?.cells ?? []) where !cell.outcome.matchesExpectation {
+                Issue.record("\(cell.variant)/\(cell.property): \(cell.outcome.label): \(cell.measured)")
+            }
+            #expect(report.passed)
+        }
+    }
+}
