@@ -221,6 +221,28 @@ static bool zcpool_fault_orphan(struct zcpool_page *d)
 	return true;
 }
 
+/**
+ * zcpool_fault_uaf() - the injected use-after-free, on a page recycled
+ *	after its queue's release
+ * @d: a page about to be recycled, on no list
+ *
+ * With fault=orphan-uaf, zcpool_pool_forget_queue() left the page a pointer
+ * to its queue, which zcpool_release() has freed since: read its id. KASAN
+ * reports the read (slab-use-after-free); without KASAN the stale value is
+ * thrown away and nothing else changes.
+ */
+static void zcpool_fault_uaf(struct zcpool_page *d)
+{
+	struct zcpool_queue *freed = d->freed_q;
+
+	if (!freed)
+		return;
+	d->freed_q = NULL;
+	pr_info_ratelimited("fault orphan-uaf: page %lx reads its freed queue %llu\n",
+			    page_to_pfn(d->page),
+			    (unsigned long long)READ_ONCE(freed->id));
+}
+
 /*
  * Is the page the pool's alone again (refcount back to the pool's own
  * reference)? An acquire load: the last holder dropped its reference with
@@ -294,6 +316,7 @@ void zcpool_pool_recycle(struct zcpool_reclaim *r)
 		list_del_init(&d->node);
 		if (zcpool_fault_orphan(d))
 			continue;
+		zcpool_fault_uaf(d);
 		zcpool_page_retire(d);
 		if (d->charge != ZCPOOL_CHARGE_NONE) {
 			zcpool_uncharge_one(d);
@@ -333,6 +356,8 @@ void zcpool_pool_forget_queue(struct zcpool_queue *q)
 		if (d->q == q) {
 			zcpool_stats_page_del(d);
 			d->q = NULL;
+			if (READ_ONCE(zcpool_fault) == ZCPOOL_FAULT_UAF_ON_ORPHANS)
+				d->freed_q = q;
 			zcpool_stats_page_add(d);
 		}
 	}

@@ -83,6 +83,7 @@ struct zcpool_page {
 	struct list_head node;		/* free or out list of the pool */
 	struct page *page;		/* the pool holds one reference */
 	struct zcpool_queue *q;		/* owner while the queue is open */
+	struct zcpool_queue *freed_q;	/* fault orphan-uaf: its queue, freed */
 	struct zcpool_unit *unit;	/* unit holding it, until the unit is freed */
 	struct mem_cgroup *memcg;	/* memcg of a TAG/RAW/SOCK* charge, css ref */
 	u64 seq;
@@ -149,6 +150,7 @@ enum zcpool_fault {
 	ZCPOOL_FAULT_LEAK_ORPHANS,
 	ZCPOOL_FAULT_OOPS_ON_ORPHANS,
 	ZCPOOL_FAULT_LYING_COUNTERS,
+	ZCPOOL_FAULT_UAF_ON_ORPHANS,
 };
 
 /* One RECEIVE call (rx.c drives it, batch.c maps its batches). */

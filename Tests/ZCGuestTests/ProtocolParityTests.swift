@@ -101,11 +101,11 @@ struct ProtocolParityTests {
 
 @Suite("the module's uapi header: designs and faults")
 struct ModuleInterfaceTests {
-    @Test("the checkout's header names the six designs in enum order and the three faults")
+    @Test("the checkout's header names the six designs in enum order and the four faults")
     func checkout() throws {
         let module = try #require(ModuleInterface(header: try TestSupport.repositoryFile(ModuleInterface.headerPath)))
         #expect(module.variants == ["unaccounted", "v1", "v2", "pool-free", "batch", "steal"])
-        #expect(module.faults == ["orphan-leak", "orphan-oops", "counters-lie"])
+        #expect(module.faults == ["orphan-leak", "orphan-oops", "counters-lie", "orphan-uaf"])
     }
 
     @Test("the livepatch's header names the real path's three designs, the stock kernel first")

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import ZCAnalysis
 import ZCGuest
+import ZCFuzz
 import ZCKernel
 @testable import ZCRun
 
@@ -37,6 +38,27 @@ extension VM {
                 Issue.record("\(cell.variant)/\(cell.property): \(cell.outcome.label): \(cell.measured)")
             }
             #expect(report.passed)
+        }
+
+        @Test("an injected use-after-free (fault orphan-uaf) is a crash with KASAN's lines on the debug kernel, and passes unseen on Debian's")
+        func useAfterFree() async throws {
+            let fixture = try VMFixture("kernel-build-uaf")
+            let build = try await fixture.pipeline.sourceBuilder.build(SourceBuildRequest(series: .v6_1, debug: true))
+            let plan = try FuzzPlan(seconds: 5, seed: 77, variants: ["pool-free"], fault: "orphan-uaf", faults: fixture.faults)
+            var options = BootOptions()
+            options.cpus = 2
+            let debug = try await plan.run(fixture.pipeline, kernel: .build(build.name), options: options)
+            let debian = try await plan.run(fixture.pipeline, kernel: .series(.v6_1), options: options)
+            defer { fixture.finish(passed: !debug.passed && debian.passed) }
+            #expect(!debug.passed)
+            #expect(debug.problem?.contains("the guest kernel reported a KASAN: ") == true, "\(debug.problem ?? "no problem")")
+            #expect(debug.problem?.contains("use-after-free in zcpool_pool_recycle") == true, "\(debug.problem ?? "")")
+            #expect(debug.consoleExcerpt.contains { $0.contains("Read of size 8") }, "\(debug.consoleExcerpt.joined(separator: "\n"))")
+            // Debian's kernel runs the same bug (the fault reads the freed queue: its console
+            // says so) and sees nothing.
+            #expect(debian.passed, "\(plan.summary(debian, kernel: .series(.v6_1)))")
+            let console = try String(contentsOfFile: debian.runDirectory + "/console.log", encoding: .utf8)
+            #expect(console.contains("fault orphan-uaf: page"))
         }
     }
 }

@@ -192,11 +192,16 @@ struct zcpool_reclaim {
  *   counters-lie the module's double- and under-charge counters (queue and
  *                pool, now and peak, and what PAUSE_WAIT reports) read 0
  *                whatever the charges are; every charge is unchanged.
+ *   orphan-uaf   such a page keeps a pointer to its freed queue, which its
+ *                recycling reads: a use-after-free that only KASAN sees (a
+ *                kernel built with zcbench kernel build --debug); the value
+ *                read is only printed, so Debian's kernels run on unharmed.
  */
 #define ZCPOOL_FAULT_NONE		"none"
 #define ZCPOOL_FAULT_ORPHAN_LEAK	"orphan-leak"
 #define ZCPOOL_FAULT_ORPHAN_OOPS	"orphan-oops"
 #define ZCPOOL_FAULT_COUNTERS_LIE	"counters-lie"
+#define ZCPOOL_FAULT_ORPHAN_UAF		"orphan-uaf"
 
 #define ZCPOOL_IOC_MAGIC	0xb7
 #define ZCPOOL_IOC_FEED		_IOWR(ZCPOOL_IOC_MAGIC, 1, struct zcpool_feed)
