@@ -186,12 +186,18 @@ public struct KernelSourceBuilder: Sendable {
         let output = directory.appendingPathComponent("build")
         try? FileManager.default.removeItem(at: directory)
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        let tree = request.patches.isEmpty ? shared : try await patchedTree(shared, into: directory, patches: request.patches)
-        try await configure(tree: tree, output: output, fragments: fragmentFiles)
-        let jobs = ProcessInfo.processInfo.activeProcessorCount
-        _ = try await progress.step("building \(name) (-j\(jobs); a debug kernel takes minutes)") {
-            try await runner.checked(Command("make", ["-s", "-C", tree.path, "O=\(output.path)", "-j\(jobs)", "all"]),
-                                     code: .buildFailed, what: "building the kernel \(name)")
+        do {
+            let tree = request.patches.isEmpty ? shared : try await patchedTree(shared, into: directory, patches: request.patches)
+            try await configure(tree: tree, output: output, fragments: fragmentFiles)
+            let jobs = ProcessInfo.processInfo.activeProcessorCount
+            _ = try await progress.step("building \(name) (-j\(jobs); a debug kernel takes minutes)") {
+                try await runner.checked(Command("make", ["-s", "-C", tree.path, "O=\(output.path)", "-j\(jobs)", "all"]),
+                                         code: .buildFailed, what: "building the kernel \(name)")
+            }
+        } catch {
+            // Nothing half-built stays under the name: the next request builds it again.
+            try? FileManager.default.removeItem(at: directory)
+            throw error
         }
         let release = try String(contentsOf: output.appendingPathComponent("include/config/kernel.release"), encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -267,19 +273,23 @@ public struct KernelSourceBuilder: Sendable {
         return tree
     }
 
-    /// A copy of the shared tree with `patches` applied (each checked first, all before any).
+    /// A copy of the shared tree with `patches` applied, each checked on the shared tree
+    /// first (`git apply --check` changes nothing), all before the copy.
     func patchedTree(_ shared: URL, into directory: URL, patches: [String]) async throws -> URL {
+        let paths = patches.map { URL(fileURLWithPath: $0).path }
+        for (patch, path) in zip(patches, paths) {
+            let check = try await runner.run(Command("git", ["apply", "--check", path], workingDirectory: shared.path))
+            guard check.status == 0 else {
+                let first = check.output.split(separator: "\n").first.map(String.init) ?? "git apply --check failed"
+                let why = first.hasPrefix("error: ") ? String(first.dropFirst("error: ".count)) : first
+                throw ZCError(.usage, "patch \(patch) does not apply to \(shared.lastPathComponent): \(why)")
+            }
+        }
         let tree = directory.appendingPathComponent("source")
         _ = try await progress.step("copying the source for \(patches.count) patch\(patches.count == 1 ? "" : "es")") {
             try await runner.checked(Command("cp", ["-a", shared.path, tree.path]), code: .cache, what: "copying the source")
         }
-        for patch in patches {
-            let path = URL(fileURLWithPath: patch).path
-            let check = try await runner.run(Command("git", ["apply", "--check", path], workingDirectory: tree.path))
-            guard check.status == 0 else {
-                let why = check.output.split(separator: "\n").first.map(String.init) ?? "git apply --check failed"
-                throw ZCError(.usage, "patch \(patch) does not apply to \(shared.lastPathComponent): \(why)")
-            }
+        for (patch, path) in zip(patches, paths) {
             try await runner.checked(Command("git", ["apply", path], workingDirectory: tree.path), code: .buildFailed,
                                      what: "applying \(patch)")
         }
