@@ -123,8 +123,9 @@ module_param_cb(fault, &zcpool_fault_ops, NULL, 0644);
 MODULE_PARM_DESC(fault,
 		 "inject a bug, to test the tests: none (default), orphan-leak "
 		 "(pages still out at their queue's release are leaked when recycled, still charged), "
-		 "orphan-oops (BUG() on such a page instead) "
-		 "or counters-lie (the double- and under-charge counters read 0; charges unchanged)");
+		 "orphan-oops (BUG() on such a page instead), "
+		 "counters-lie (the double- and under-charge counters read 0; charges unchanged) "
+		 "or orphan-uaf (such a page reads its freed queue when recycled: KASAN sees it)");
 
 module_param_named(ibt_check, zcpool_ibt_check, bool, 0444);
 MODULE_PARM_DESC(ibt_check,

@@ -211,10 +211,7 @@ public struct KernelSourceBuilder: Sendable {
     }
 
     func checkTools() throws {
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-        var missing = Self.tools.filter { tool in
-            !path.contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(tool.program)") }
-        }
+        var missing = Self.tools.filter { findExecutable($0.program) == nil }
         // objtool and resolve_btfids link against libelf.
         if !FileManager.default.fileExists(atPath: "/usr/include/libelf.h") { missing.append(("libelf.h", "libelf-dev")) }
         guard missing.isEmpty else {
