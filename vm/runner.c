@@ -14,8 +14,10 @@
  * zcbench.variants the matrix scenarios run once, with the variant loaded.
  * Then, for each design of zcbench.tcp_designs, the test <design>/patch
  * (the zctcp livepatch loaded with design=<design>, or unloaded for the
- * stock kernel's tcp-unaccounted) and one subtest <design>/<scenario> per
- * real-path scenario in the list: a name may be in both matrices.
+ * stock kernel's tcp-unaccounted and for a design the kernel was built
+ * with, zcbench.tcp_kernel) and one subtest <design>/<scenario> per
+ * real-path scenario in the list: a name may be in both matrices. A design
+ * built into the kernel skips double-charge (KTAP SKIP: no pause point).
  * Every load of zcpool in the run (the runner's, the scenarios') carries
  * zcbench.fault, which the module loaded at boot is given first.
  * Each subtest runs in its own process so that a crash fails only that
@@ -231,6 +233,14 @@ static bool run_variant(unsigned int n, const char *variant,
 }
 
 /*
+ * double-charge samples memory.current at the livepatch's pause point,
+ * inside the call (kernel/zctcp/pause.c); a design built into the kernel
+ * has none, and a sample after the call would not see the window.
+ */
+#define IN_KERNEL_NO_PAUSE \
+	"SKIP the design is built into the kernel: no pause point inside the call to sample at"
+
+/*
  * Make design the one in force on the real path: the test <design>/patch
  * numbered n, then its scenarios, numbered from n + 1. Returns all passed.
  */
@@ -257,7 +267,10 @@ static bool run_design(unsigned int n, const char *design,
 	cfg.variant = design;
 	for (i = 0; i < ntmx; i++) {
 		snprintf(name, sizeof(name), "%s/%s", design, tmx[i]->name);
-		ok &= run_scenario(n + i, name, tmx[i], &cfg);
+		if (zct_in_kernel(design) && tmx[i]->run == test_tcpmx_double_charge)
+			ktap_test_result(true, n + i, name, IN_KERNEL_NO_PAUSE);
+		else
+			ok &= run_scenario(n + i, name, tmx[i], &cfg);
 	}
 	return ok;
 }

@@ -40,6 +40,8 @@ public struct MatrixReport: Sendable, Equatable, Codable {
     public var variants: [Variant]
     public var properties: [String]
     public var cells: [MatrixCell]
+    /// The real-path design built into the kernel, which ran without the livepatch.
+    public var builtIn: Variant?
 
     public subscript(variant: Variant, property: String) -> MatrixCell? {
         cells.first { $0.variant == variant && $0.property == property }
@@ -78,6 +80,11 @@ public struct MatrixReport: Sendable, Equatable, Codable {
         }
         guard test.result != .missing else {
             cell.measured = "the guest stopped inside this scenario"
+            return cell
+        }
+        if test.result == .ok, case .skip(let why) = test.directive {
+            cell.outcome = .skipped
+            cell.measured = "not measured: \(why)"
             return cell
         }
         let failedChecks = test.subtests.filter { $0.result != .ok }.map(\.name)

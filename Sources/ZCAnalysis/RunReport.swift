@@ -93,6 +93,7 @@ public struct RunReport: Sendable, Codable, Equatable {
         if !selection.designs.isEmpty, let expectations = selection.expectations {
             realPath = MatrixReport(results: output.results, variants: selection.designs, properties: selection.realProperties,
                                     expectations: expectations, path: .real)
+            realPath?.builtIn = context.kernelDesign.map { Variant($0) }
             expectationsFile = expectations.file
         }
     }
@@ -109,9 +110,12 @@ public struct RunContext: Sendable, Equatable {
     public var runDirectory: String
     public var wallSeconds: Double
     public var phases: Phases
+    /// The real-path design built into the kernel (a patched `zcbench kernel build`).
+    public var kernelDesign: String?
 
     public init(kernel: String, series: String?, accelerator: String, cpus: Int, sizeMiB: Int, runDirectory: String,
-                wallSeconds: Double, phases: Phases) {
+                wallSeconds: Double, phases: Phases, kernelDesign: String? = nil) {
+        self.kernelDesign = kernelDesign
         self.kernel = kernel
         self.series = series
         self.accelerator = accelerator

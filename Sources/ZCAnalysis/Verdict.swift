@@ -16,9 +16,12 @@ public enum Outcome: String, Sendable, Codable {
     case xpass
     /// No measurement: the guest crashed, hung or did not report the numbers.
     case crashed
+    /// Not measured, for a reason the guest gave (a KTAP SKIP): the design cannot be
+    /// measured this way (double-charge of a design built into the kernel: no pause point).
+    case skipped
 
-    /// True when the result matches its expectation.
-    public var matchesExpectation: Bool { self == .pass || self == .xfail }
+    /// True when the result matches its expectation; a skip matches none, and fails none.
+    public var matchesExpectation: Bool { self == .pass || self == .xfail || self == .skipped }
 
     public static func of(holds: Bool, expected: Expected) -> Outcome {
         switch (holds, expected) {
@@ -37,6 +40,7 @@ public enum Outcome: String, Sendable, Codable {
         case .xfail: "XFAIL"
         case .xpass: "XPASS (unexpected)"
         case .crashed: "CRASHED"
+        case .skipped: "SKIP"
         }
     }
 }

@@ -99,7 +99,7 @@ public struct Bisector: Sendable {
             switch cell.outcome {
             case .pass, .xpass: run.state = .holds
             case .fail, .xfail: run.state = .violated
-            case .crashed: run.state = .unmeasured
+            case .crashed, .skipped: run.state = .unmeasured
             }
             run.measured = cell.measured
         }

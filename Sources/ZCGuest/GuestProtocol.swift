@@ -11,6 +11,7 @@ public enum GuestProtocol {
         case scenarios
         case variants
         case tcpDesigns = "tcp_designs"
+        case tcpKernel = "tcp_kernel"
         case sizeMiB = "size_mib"
         case settleMilliseconds = "settle_ms"
         case flushStats = "flush_stats"
@@ -88,6 +89,9 @@ public struct GuestParameters: Sendable, Equatable {
     public var variants: [String] = []
     /// The real path's designs (kernel/uapi/zctcp.h): the runner patches the kernel with each.
     public var tcpDesigns: [String] = []
+    /// The real-path design the kernel was built with (a patched `zcbench kernel build`):
+    /// the runner runs it without the livepatch.
+    public var tcpKernel: String?
     public var sizeMiB: Int = 32
     public var settleMilliseconds: Int = 0
     public var flushStats = true
@@ -105,6 +109,7 @@ public struct GuestParameters: Sendable, Equatable {
         if !scenarios.isEmpty { pairs.append((.scenarios, scenarios.joined(separator: ","))) }
         if !variants.isEmpty { pairs.append((.variants, variants.joined(separator: ","))) }
         if !tcpDesigns.isEmpty { pairs.append((.tcpDesigns, tcpDesigns.joined(separator: ","))) }
+        if let tcpKernel { pairs.append((.tcpKernel, tcpKernel)) }
         pairs.append((.sizeMiB, "\(sizeMiB)"))
         pairs.append((.settleMilliseconds, "\(settleMilliseconds)"))
         pairs.append((.flushStats, flushStats ? "1" : "0"))

@@ -27,6 +27,20 @@ public struct ModuleInterface: Sendable, Equatable {
     /// The designs of both paths, the simulated path's first.
     public var allDesigns: [String] { variants + tcpDesigns }
 
+    /// The stock kernel's real-path design, the first of `ZCTCP_DESIGN_NAMES`
+    /// (`ZCTCP_DESIGN_STOCK`): the kernel without the livepatch.
+    public var stockDesign: String? { tcpDesigns.first }
+
+    /// The designs that run on a kernel built with `design` in its net/ipv4/tcp.c
+    /// (`zcbench kernel build --design`): that one first, run without the livepatch, then
+    /// the livepatch's others; the stock kernel's is not there to run. Unchanged for nil.
+    public func onKernel(builtWith design: String?) -> ModuleInterface {
+        guard let design else { return self }
+        var interface = self
+        interface.tcpDesigns = [design] + tcpDesigns.dropFirst().filter { $0 != design }
+        return interface
+    }
+
     /// Parses the headers' text; nil when zcpool's has no variant name table (or the
     /// livepatch's, when given, no design table).
     public init?(header: String, livepatchHeader: String? = nil) {

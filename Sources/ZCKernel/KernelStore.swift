@@ -16,6 +16,9 @@ public struct KernelTarget: Sendable, Equatable, Codable {
     /// The ELF kernel to read the build ID from when it is not `vmlinux` (a kernel built
     /// from source boots its bzImage: its PVH entry does not survive KASAN).
     public var symbols: String?
+    /// The real-path design built into its net/ipv4/tcp.c (a patched `zcbench kernel
+    /// build`), nil for a stock kernel.
+    public var design: String?
 
     public init(release: KernelRelease, series: KernelSeries?, vmlinuz: String, vmlinux: String? = nil, headers: String) {
         self.release = release

@@ -13,12 +13,17 @@ public struct SourceBuildRequest: Sendable, Equatable {
     public var patches: [String]
     /// Config fragments of the user, merged after zcbench's, in order.
     public var fragments: [String]
+    /// The real-path design the patches build into net/ipv4/tcp.c (kernel/uapi/zctcp.h),
+    /// nil for a stock tree: runs on the kernel take it as that design, without the livepatch.
+    public var design: String?
 
-    public init(series: KernelSeries, debug: Bool = false, patches: [String] = [], fragments: [String] = []) {
+    public init(series: KernelSeries, debug: Bool = false, patches: [String] = [], fragments: [String] = [],
+                design: String? = nil) {
         self.series = series
         self.debug = debug
         self.patches = patches
         self.fragments = fragments
+        self.design = design
     }
 
     /// "debug" or "plain".
@@ -39,6 +44,8 @@ public struct SourceBuild: Sendable, Equatable, Codable {
     /// The fragments and patches, as given (zcbench's own first).
     public var fragments: [String]
     public var patches: [String]
+    /// The real-path design the patches build in (``SourceBuildRequest/design``).
+    public var design: String?
     /// The build's wall time, in seconds.
     public var seconds: Double
 }
@@ -79,8 +86,9 @@ public struct KernelSourceBuilder: Sendable {
     }
 
     /// `<series>-<flavour>-<16 hex digits>`: FNV-1a (a cache key, not a digest anyone
-    /// forges) of the source version and every fragment's and patch's bytes, each with its
-    /// kind and length, in order: the same request is the same name.
+    /// forges) of the source version, every fragment's and patch's bytes, each with its
+    /// kind and length, in order, and the design the patches are said to build in: the same
+    /// request is the same name.
     public static func name(_ request: SourceBuildRequest, sourceVersion: String, fragments: [Data], patches: [Data]) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func mix(_ data: Data) {
@@ -93,6 +101,7 @@ public struct KernelSourceBuilder: Sendable {
                 mix(item)
             }
         }
+        if let design = request.design { mix(Data("design \(design)\n".utf8)) }
         return "\(request.series.rawValue)-\(request.flavour)-\(String(format: "%016llx", hash))"
     }
 
@@ -142,6 +151,7 @@ public struct KernelSourceBuilder: Sendable {
                                   vmlinuz: output.appendingPathComponent("arch/x86/boot/bzImage").path,
                                   headers: output.path)
         target.symbols = output.appendingPathComponent("vmlinux").path
+        target.design = build.design
         return target
     }
 
@@ -165,6 +175,9 @@ public struct KernelSourceBuilder: Sendable {
 
     /// Builds `request` unless a build of the same name is recorded; returns it.
     public func build(_ request: SourceBuildRequest) async throws -> SourceBuild {
+        if request.design != nil, request.patches.isEmpty {
+            throw ZCError(.usage, "--design names what the patches build into the kernel: give them with --patch")
+        }
         try checkTools()
         let fragmentFiles = baseFragments(debug: request.debug) + request.fragments.map { URL(fileURLWithPath: $0) }
         let fragments = try fragmentFiles.map { try read($0, what: "config fragment") }
@@ -203,7 +216,7 @@ public struct KernelSourceBuilder: Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let build = SourceBuild(name: name, series: request.series, debug: request.debug, source: Self.sourcePackage(request.series),
                                 sourceVersion: version, release: release, fragments: fragmentFiles.map(\.path),
-                                patches: request.patches, seconds: (ContinuousClock.now - start).seconds)
+                                patches: request.patches, design: request.design, seconds: (ContinuousClock.now - start).seconds)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(build).write(to: directory.appendingPathComponent("build.json"), options: .atomic)
@@ -234,6 +247,13 @@ public struct KernelSourceBuilder: Sendable {
             throw ZCError(.kernelResolution, "apt-cache show \(package) names no version")
         }
         return version
+    }
+
+    /// The unpacked source tree of the series' current linux-source package (downloaded and
+    /// unpacked once): what builds start from, and where the kernel's own tools are
+    /// (`tools/testing/kunit/kunit.py`).
+    public func source(_ series: KernelSeries) async throws -> URL {
+        try await unpackedSource(series, version: try await sourceVersion(series))
     }
 
     /// The source tree of `version`, downloaded and unpacked once.

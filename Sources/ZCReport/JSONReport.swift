@@ -15,7 +15,7 @@ public enum JSONReport {
         var nodes: [TestNode]
     }
 
-    /// One test result in KernelCI's node vocabulary: result is pass, fail or incomplete;
+    /// One test result in KernelCI's node vocabulary: result is pass, fail, skip or incomplete;
     /// an expected failure that was seen is a pass, with `outcome` saying xfail.
     struct TestNode: Codable, Equatable {
         var kind = "test"
@@ -54,6 +54,7 @@ public enum JSONReport {
         case .pass, .xfail: "pass"
         case .fail, .xpass: "fail"
         case .crashed: "incomplete"
+        case .skipped: "skip"
         }
     }
 }

@@ -29,6 +29,7 @@ public enum JUnitReport {
             case passed(output: String)
             case failure(type: String, message: String, text: String)
             case error(type: String, message: String, text: String)
+            case skipped(message: String)
         }
 
         var name: String
@@ -36,13 +37,14 @@ public enum JUnitReport {
 
         var isFailure: Bool { if case .failure = result { true } else { false } }
         var isError: Bool { if case .error = result { true } else { false } }
+        var isSkipped: Bool { if case .skipped = result { true } else { false } }
     }
 
     static func suite(_ report: RunReport, _ cases: [TestCase]) -> [String] {
         let classname = "zcbench.\(report.kernel)"
         var out = ["  <testsuite name=\(attribute(classname)) tests=\"\(cases.count)\""
             + " failures=\"\(cases.filter(\.isFailure).count)\" errors=\"\(cases.filter(\.isError).count)\""
-            + " skipped=\"0\" time=\"\(time(report.wallSeconds))\">"]
+            + " skipped=\"\(cases.filter(\.isSkipped).count)\" time=\"\(time(report.wallSeconds))\">"]
         let properties: [(String, String?)] = [
             ("kernel", report.kernel), ("series", report.series), ("accelerator", report.accelerator),
             ("cpus", "\(report.cpus)"), ("size_mib", "\(report.sizeMiB)"), ("expectations", report.expectationsFile),
@@ -62,6 +64,10 @@ public enum JUnitReport {
                 out.append(open + ">")
                 out.append("      <system-out>\(ReportFormat.escape(output))</system-out>")
                 out.append("    </testcase>")
+            case .skipped(let message):
+                out.append(open + ">")
+                out.append("      <skipped message=\(attribute(message))/>")
+                out.append("    </testcase>")
             case .failure(let type, let message, let text), .error(let type, let message, let text):
                 let element = testCase.isError ? "error" : "failure"
                 out.append(open + ">")
@@ -74,45 +80,21 @@ public enum JUnitReport {
         return out
     }
 
-    /// The test cases of one run, in report order: the run itself when it crashed, the module
-    /// load, the once-only scenarios' checks, then the matrix row by row.
+    /// The test cases of one run: ``VerdictCase/all(_:)``, in its order.
     static func cases(_ report: RunReport) -> [TestCase] {
-        var cases: [TestCase] = []
-        if let problem = report.problem {
-            let console = report.consoleExcerpt.map { "  | \($0)" }
-            cases.append(TestCase(name: "run", result: .error(
-                type: "crashed", message: "CRASHED: \(problem)",
-                text: ([problem] + console + ["console log and results kept in \(report.runDirectory)"])
-                    .joined(separator: "\n"))))
-        }
-        let load = report.moduleLoad
-        cases.append(testCase("module-load", outcome: load.outcome, expected: load.expected, measured: load.measured,
-                              condition: load.condition, reason: load.reason, tolerance: nil))
-        for scenario in report.scenarios {
-            for check in scenario.checks {
-                cases.append(testCase("\(scenario.scenario)/\(check.property)", outcome: check.outcome,
-                                      expected: check.expected, measured: check.measured, condition: check.condition,
-                                      reason: check.reason, tolerance: nil))
-            }
-            if let problem = scenario.problem {
-                cases.append(TestCase(name: scenario.scenario, result: .error(
-                    type: Outcome.crashed.rawValue, message: "CRASHED: \(problem)", text: problem)))
-            }
-        }
-        for cell in report.matrices.flatMap(\.cells) {
-            cases.append(testCase("\(cell.variant)/\(cell.property)", outcome: cell.outcome, expected: cell.expected,
-                                  measured: cell.measured, condition: cell.condition, reason: cell.reason,
-                                  tolerance: cell.tolerance))
-        }
-        return cases
+        VerdictCase.all(report).map(testCase)
     }
 
-    static func testCase(_ name: String, outcome: Outcome, expected: Expected, measured: String, condition: String,
-                         reason: String, tolerance: String?) -> TestCase {
+    static func testCase(_ verdict: VerdictCase) -> TestCase {
+        let name = verdict.name, measured = verdict.measured, reason = verdict.reason, outcome = verdict.outcome
+        if !verdict.details.isEmpty {
+            return TestCase(name: name, result: .error(type: outcome.rawValue, message: "CRASHED: \(measured)",
+                                                       text: ([measured] + verdict.details).joined(separator: "\n")))
+        }
         var details = ["measured: \(measured)"]
-        if !condition.isEmpty { details.append("condition: \(condition)") }
-        if let tolerance, !tolerance.isEmpty { details.append("tolerance: \(tolerance)") }
-        let expectation = "expected: \(expected.rawValue) - \(reason)"
+        if !verdict.condition.isEmpty { details.append("condition: \(verdict.condition)") }
+        if let tolerance = verdict.tolerance, !tolerance.isEmpty { details.append("tolerance: \(tolerance)") }
+        let expectation = "expected: \(verdict.expected.rawValue) - \(reason)"
         switch outcome {
         case .pass:
             return TestCase(name: name, result: .passed(output: details.joined(separator: "\n")))
@@ -131,6 +113,8 @@ public enum JUnitReport {
             return TestCase(name: name, result: .error(
                 type: outcome.rawValue, message: "CRASHED: \(measured)",
                 text: (details + [expectation]).joined(separator: "\n")))
+        case .skipped:
+            return TestCase(name: name, result: .skipped(message: measured))
         }
     }
 

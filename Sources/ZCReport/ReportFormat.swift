@@ -13,6 +13,7 @@ public enum ReportFormat {
         case .xfail: "xfail"
         case .xpass: "XPASS"
         case .crashed: "CRASHED"
+        case .skipped: "skip"
         }
     }
 

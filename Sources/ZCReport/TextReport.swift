@@ -26,8 +26,11 @@ public enum TextReport {
             }
             for matrix in report.matrices {
                 out.append("  matrix, \(matrix.path.title), against \(report.expectationsFile ?? "expectations"):")
+                if let builtIn = matrix.builtIn {
+                    out.append("  (\(builtIn) is built into this kernel's net/ipv4/tcp.c: it ran without the livepatch)")
+                }
                 out += MatrixTable.text(matrix).split(separator: "\n", omittingEmptySubsequences: false).map { "  \($0)" }
-                for cell in matrix.cells where !cell.outcome.matchesExpectation {
+                for cell in matrix.cells where !cell.outcome.matchesExpectation || cell.outcome == .skipped {
                     out.append("  \(cell.outcome.label) \(cell.variant)/\(cell.property) (expected \(cell.expected.rawValue)): \(cell.measured)")
                 }
             }

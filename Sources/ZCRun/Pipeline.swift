@@ -53,6 +53,16 @@ public struct Pipeline: Sendable {
         }
     }
 
+    /// The module's designs as they run on `kernels`: on a kernel built with a real-path
+    /// design (``ZCKernel/SourceBuild/design``), that design in place of the stock kernel's.
+    public func module(on kernels: [KernelChoice]) throws -> ModuleInterface {
+        var interface = try module()
+        for case .build(let name) in kernels {
+            interface = interface.onKernel(builtWith: try sourceBuilder.recorded(name).design)
+        }
+        return interface
+    }
+
     /// The expectations file at `path` (default: expectations/default.yaml of the checkout),
     /// its designs checked against the module's.
     public func expectations(_ path: String?) throws -> ExpectationSet {
@@ -105,15 +115,17 @@ public struct Pipeline: Sendable {
         let buildTime = (ContinuousClock.now - clock).seconds
         let boot = GuestBoot(options: options, progress: progress, logger: logger)
         let timeout = options.timeout ?? plan.defaultTimeout(settle: .milliseconds(options.settleMilliseconds))
-        let run = try await boot.run(kernel: kernel, products: products,
-                                     parameters: plan.guestParameters(options: options, timeout: timeout),
+        var parameters = plan.guestParameters(options: options, timeout: timeout)
+        parameters.tcpKernel = kernel.design
+        let run = try await boot.run(kernel: kernel, products: products, parameters: parameters,
                                      timeout: timeout, in: runDirectory(for: kernel))
         var phases = run.phases
         phases.kernel = kernelTime
         phases.build = buildTime
         let context = RunContext(kernel: kernel.release.name, series: kernel.series?.rawValue,
                                  accelerator: options.accelerator.rawValue, cpus: options.cpus, sizeMiB: options.sizeMiB,
-                                 runDirectory: run.directory.path, wallSeconds: run.exit.wallTime.seconds, phases: phases)
+                                 runDirectory: run.directory.path, wallSeconds: run.exit.wallTime.seconds, phases: phases,
+                                 kernelDesign: kernel.design)
         return RunReport(judging: run.output, selection: plan.selection, context: context)
     }
 

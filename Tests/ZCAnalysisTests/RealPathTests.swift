@@ -167,6 +167,31 @@ struct RealPathTests {
         #expect(try matrix()["tcp-unaccounted", "steady"]?.metrics["patched"] == 0)
     }
 
+    @Test("a design built into the kernel: double-charge is a SKIP from the guest, judged as not measured; the table says where the design is")
+    func builtIn() throws {
+        let why = "the design is built into the kernel: no pause point inside the call to sample at"
+        let ktap = try fixture("realpath-sample.ktap").replacingOccurrences(
+            of: "\nok 28 tcp-kmem/double-charge\n", with: "\nok 28 tcp-kmem/double-charge # SKIP \(why)\n")
+        let output = GuestOutput(results: KTAPDocument(parsing: ktap), console: ConsoleLog(""), timedOut: false)
+        let selection = Selection(scenarios: [], expectations: try MatrixSample.expectations(), designs: ["tcp-kmem", "tcp-v1"],
+                                  realProperties: AccountingProperty.realPath)
+        let context = RunContext(kernel: "6.1.192", series: nil, accelerator: "tcg", cpus: 2, sizeMiB: 4,
+                                 runDirectory: "/tmp/zc-real", wallSeconds: 3, phases: Phases(), kernelDesign: "tcp-kmem")
+        let report = RunReport(judging: output, selection: selection, context: context)
+        let real = try #require(report.realPath)
+        #expect(real.builtIn == "tcp-kmem")
+        let cell = try #require(real["tcp-kmem", "double-charge"])
+        #expect(cell.outcome == .skipped && cell.expected == .fail)
+        #expect(cell.measured == "not measured: \(why)")
+        #expect(cell.figures.isEmpty)
+        // The rest is judged as measured; a skip neither passes nor fails the run.
+        #expect(real["tcp-kmem", "steady"]?.outcome == .pass)
+        #expect(real["tcp-v1", "double-charge"]?.outcome == .xfail)
+        #expect(report.passed)
+        // Without the directive the same cell is judged.
+        #expect(try matrix()["tcp-kmem", "double-charge"]?.outcome == .xfail)
+    }
+
     @Test("a cell without a metric its property needs is crashed")
     func missing() throws {
         let ktap = try MatrixSample.editing("tcp-v1/release", in: try fixture("realpath-sample.ktap")) {

@@ -177,12 +177,37 @@ struct UsageErrorTests {
         let build = try #require(try ZCBenchCommand.parseAsRoot(
             ["kernel", "build", "--series", "6.12", "--debug", "--patch", "a.patch", "--patch", "b.patch", "--config", "x.config"])
             as? KernelBuildCommand)
-        #expect(try build.request() == SourceBuildRequest(series: .v6_12, debug: true, patches: ["a.patch", "b.patch"],
-                                                          fragments: ["x.config"]))
+        let module = try pipeline().module()
+        #expect(try build.request(module) == SourceBuildRequest(series: .v6_12, debug: true, patches: ["a.patch", "b.patch"],
+                                                                fragments: ["x.config"]))
         let bad = try #require(try ZCBenchCommand.parseAsRoot(["kernel", "build", "--series", "6.2"]) as? KernelBuildCommand)
-        #expect(throws: ZCError.self) { _ = try bad.request() }
-        let run = try bootRequest(["run", "--scenario", "tcp-zerocopy", "--kernel-build", "6.1-debug-0123"])
-        #expect(run.kernels == [.build("6.1-debug-0123")])
+        #expect(throws: ZCError.self) { _ = try bad.request(module) }
+        let patched = try #require(try ZCBenchCommand.parseAsRoot(
+            ["kernel", "build", "--patch", "patches/tcp-kmem.patch", "--design", "tcp-kmem"]) as? KernelBuildCommand)
+        #expect(try patched.request(module).design == "tcp-kmem")
+        // On a kernel built with tcp-kmem: it comes first, the stock kernel's design is gone,
+        // and `all` runs the kernel's design and the livepatch's other.
+        let onKernel = module.onKernel(builtWith: "tcp-kmem")
+        #expect(onKernel.tcpDesigns == ["tcp-kmem", "tcp-v1"])
+        #expect(module.onKernel(builtWith: nil) == module)
+        let cells = try Selection.cells(onKernel.allDesigns, properties: AccountingProperty.realPathNames,
+                                        realPath: onKernel.tcpDesigns, named: false)
+        #expect(cells.designs == ["tcp-kmem", "tcp-v1"])
+        #expect(cells.variants.map(\.name) == module.variants)
+        // The stock kernel's design is what a patch changes, not one it builds in.
+        for design in ["tcp-unaccounted", "pool-free", "tcp-kmen"] {
+            let wrong = try #require(try ZCBenchCommand.parseAsRoot(["kernel", "build", "--patch", "p", "--design", design])
+                as? KernelBuildCommand)
+            let error = #expect(throws: ZCError.self) { _ = try wrong.request(module) }
+            #expect(error?.message.contains("unknown real-path design '\(design)'") == true, "\(error?.message ?? "")")
+        }
+        let run = try #require(try ZCBenchCommand.parseAsRoot(["run", "--scenario", "tcp-zerocopy", "--kernel-build", "6.1-debug-0123"])
+            as? RunCommand)
+        #expect(try run.kernel.choices() == [.build("6.1-debug-0123")])
+        // The plan reads the build's record (the design built into it): one that is not
+        // there is a usage error naming it.
+        let missing = #expect(throws: ZCError.self) { _ = try run.request(try pipeline()) }
+        #expect(missing?.code == .usage && missing?.message.contains("no kernel build '6.1-debug-0123'") == true)
         #expect(KernelChoice.build("6.1-debug-0123").options == "--kernel-build 6.1-debug-0123")
         let bisect = try #require(try ZCBenchCommand.parseAsRoot(["bisect", "--property", "steady", "--kernel-build", "x"]) as? BisectCommand)
         let error = #expect(throws: ZCError.self) { _ = try bisect.kernel.oneDebianSeries("bisect") }

@@ -51,7 +51,8 @@ struct CommandTests {
         try await Task.sleep(for: .milliseconds(300))
         task.cancel()
         let result = await task.result
-        #expect(ContinuousClock.now - start < .seconds(10))
+        // Torn down, not waited for: well short of sleep's 30 s even on a loaded host.
+        #expect(ContinuousClock.now - start < .seconds(25))
         #expect(throws: ZCError.self) { try result.get() }
     }
 

@@ -36,9 +36,22 @@ struct SourceBuildTests {
             // The same bytes as a fragment rather than a patch.
             KernelSourceBuilder.name(Self.request, sourceVersion: "6.1.192-3", fragments: fragments + patches, patches: []),
         ]
-        #expect(Set(others + [name]).count == 5)
+        // The design the patches are said to build in is part of the request.
+        var designed = Self.request
+        designed.design = "tcp-kmem"
+        let withDesign = KernelSourceBuilder.name(designed, sourceVersion: "6.1.192-3", fragments: fragments, patches: patches)
+        #expect(Set(others + [name, withDesign]).count == 6)
         let plain = SourceBuildRequest(series: .v6_12)
         #expect(KernelSourceBuilder.name(plain, sourceVersion: "v", fragments: [], patches: []).hasPrefix("6.12-plain-"))
+    }
+
+    @Test("a design without a patch to build it in is refused before anything is fetched")
+    func designWithoutPatch() async {
+        let error = await #expect(throws: ZCError.self) {
+            _ = try await builder().build(SourceBuildRequest(series: .v6_1, design: "tcp-kmem"))
+        }
+        #expect(error?.code == .usage)
+        #expect(error?.message.contains("give them with --patch") == true)
     }
 
     @Test("zcbench's fragments: the base one, and the debug one for --debug")

@@ -100,6 +100,22 @@ struct ReporterTests {
         #expect(names.contains("pool-free/unload"))
     }
 
+    @Test("a cell the guest skipped is a JUnit skipped case, counted in the suite, and a skip row in the table")
+    func skipped() throws {
+        let ktap = try fixture("matrix-sample.ktap").replacingOccurrences(
+            of: "\nok 32 pool-free/double-charge\n", with: "\nok 32 pool-free/double-charge # SKIP no way to sample it\n")
+        let report = try MatrixSample.report(ktap)
+        #expect(report.cell("pool-free", "double-charge")?.outcome == .skipped)
+        let root = try parse(JUnitReport.xml([report]))
+        let suite = try #require(try root.nodes(forXPath: "testsuite").first as? XMLElement)
+        #expect(attribute(suite, "skipped") == "1")
+        let skips = try root.nodes(forXPath: "//testcase[@name='pool-free/double-charge']/skipped").compactMap { $0 as? XMLElement }
+        #expect(skips.count == 1 && skips.first.flatMap { attribute($0, "message") } == "not measured: no way to sample it")
+        let text = TextReport.table([report])
+        #expect(text.contains("  SKIP pool-free/double-charge (expected fail): not measured: no way to sample it"))
+        #expect(MatrixTable.text(try #require(report.matrix)).contains("skip"))
+    }
+
     @Test("an expected failure passes, with a system-out giving its reason")
     func junitExpectedFailure() throws {
         let root = try parse(JUnitReport.xml([try MatrixSample.report()]))
@@ -167,6 +183,50 @@ struct ReporterTests {
         let crashed = cells(matrix, .crashed)
         #expect(crashed == Self.properties.count - 1)
         #expect(try root.nodes(forXPath: "//error").count == crashed + 1)
+    }
+
+    @Test("verdict KTAP: one test per kernel, every case with the directive of its outcome, the same cases as JUnit")
+    func verdictKTAP() throws {
+        let full = try fixture("matrix-sample.ktap")
+        // A whole run, then one that crashed inside pool-free/release.
+        let cut = String(full[..<full.range(of: "    # Subtest: pool-free/release")!.lowerBound])
+        let crashed = try MatrixSample.report(cut, kernel: "6.1.0-57-amd64", series: "6.1",
+                                              console: "[ 7.1] BUG: kernel NULL pointer dereference, address: 0\n")
+        let whole = try MatrixSample.report()
+        let text = VerdictKTAP.document([whole, crashed])
+        let lines = text.split(separator: "\n").map(String.init)
+        #expect(Array(lines.prefix(3)) == ["KTAP version 1", "# zcbench verdicts: one test per kernel, one subtest per judged case", "1..2"])
+        #expect(lines.contains("    # Subtest: 6.12.117+deb12-amd64"))
+        #expect(lines.contains("ok 1 6.12.117+deb12-amd64"))
+        #expect(lines.contains("not ok 2 6.1.0-57-amd64"))
+        let results = lines.filter { $0.hasPrefix("    ok ") || $0.hasPrefix("    not ok ") }
+        #expect(results.count == VerdictCase.all(whole).count + VerdictCase.all(crashed).count)
+        #expect(results.count == (try testcases(try parse(JUnitReport.xml([whole, crashed])))).count)
+        let reason = try #require(whole.cell("unaccounted", "steady")).reason
+        #expect(results.contains { $0.hasSuffix(" unaccounted/steady # XFAIL \(reason)") })
+        #expect(results.contains { $0.hasSuffix(" pool-free/steady") && $0.hasPrefix("    ok ") })
+        #expect(results.contains { $0.hasPrefix("    not ok 1 run # ERROR ") })
+        #expect(results.contains { $0.contains("not ok") && $0.contains(" pool-free/unload # ERROR ") })
+        // What explains a mismatch comes before its result line; the console excerpt too.
+        #expect(lines.contains { $0.hasPrefix("    # run: measured: ") })
+        #expect(lines.contains { $0.contains("BUG: kernel NULL pointer dereference") })
+        #expect(!lines.contains { $0.contains("# unaccounted/steady: measured") })
+        // Each directive's text stays on its line, without a `#` a parser would split at.
+        #expect(VerdictKTAP.text("a\nb #3") == "a b nr.3")
+    }
+
+    @Test("verdict KTAP: fail, xpass and skip lines")
+    func verdictKTAPLines() {
+        func verdict(_ outcome: Outcome) -> VerdictCase {
+            VerdictCase(name: "pool-free/steady", outcome: outcome, expected: outcome == .xpass ? .fail : .pass,
+                        measured: "+0 B for 4 MiB", condition: "charged >= mapped", reason: "charged before insert")
+        }
+        #expect(VerdictKTAP.lines(verdict(.fail), number: 3) == [
+            "# pool-free/steady: measured: +0 B for 4 MiB", "# pool-free/steady: condition: charged >= mapped",
+            "# pool-free/steady: expected pass: charged before insert", "not ok 3 pool-free/steady"])
+        #expect(VerdictKTAP.lines(verdict(.xpass), number: 3).last == "not ok 3 pool-free/steady # XPASS expected to fail, but it held: +0 B for 4 MiB")
+        #expect(VerdictKTAP.lines(verdict(.skipped), number: 3) == ["ok 3 pool-free/steady # SKIP +0 B for 4 MiB"])
+        #expect(VerdictKTAP.lines(verdict(.pass), number: 1) == ["ok 1 pool-free/steady"])
     }
 
     @Test("two kernels: two suites, totals summed")

@@ -42,6 +42,80 @@ extension VM {
             #expect(report.passed)
         }
 
+        /// What `make fuzz` does at length, briefly: every design of both paths, on the
+        /// debug kernel's KASAN and lockdep, on 2 vCPUs.
+        @Test("a short fuzz of every design on the debug 6.1 kernel with 2 vCPUs: operations ran on each, no KASAN or lockdep report, nothing leaked")
+        func fuzzDebugKernel() async throws {
+            let fixture = try VMFixture("kernel-build-fuzz")
+            let build = try await fixture.pipeline.sourceBuilder.build(SourceBuildRequest(series: .v6_1, debug: true))
+            let module = try fixture.pipeline.module()
+            let designs = (module.variants + module.tcpDesigns).map { Variant($0) }
+            let plan = try FuzzPlan(seconds: 4, seed: 2026, variants: designs)
+            var options = BootOptions()
+            options.cpus = 2
+            let report = try await plan.run(fixture.pipeline, kernel: .build(build.name), options: options)
+            defer { fixture.finish(passed: report.passed) }
+            #expect(report.problem == nil, "\(report.problem ?? ""): \(report.consoleExcerpt.joined(separator: "\n"))")
+            #expect(report.cpus == 2)
+            let fuzz = try #require(report.scenarios.first { $0.scenario == "zcpool-fuzz" })
+            for design in designs {
+                #expect(try #require(fuzz.metrics["\(design).ops"]) > 0, "\(design): no operation ran")
+            }
+            let console = try String(contentsOfFile: report.runDirectory + "/console.log", encoding: .utf8)
+            #expect(console.contains("kasan: KernelAddressSanitizer initialized"))
+            #expect(ConsoleLog(console).firstCrash() == nil)
+            #expect(fuzz.checks.count == 2 * designs.count + 1)
+            #expect(report.passed, "\(plan.summary(report, kernel: .build(build.name)))")
+        }
+
+        /// The patch and the livepatch side by side on the same debug config of the same
+        /// source: each real-path property judged on the kernel patched with tcp-kmem (no
+        /// livepatch) and on the stock build under the livepatch's tcp-kmem.
+        @Test("a kernel patched with tcp-kmem (patches/tcp-kmem.patch) gets the livepatch's verdict on every real-path property; double-charge, which needs the livepatch's pause point, is skipped")
+        func patchedKernel() async throws {
+            let fixture = try VMFixture("kernel-build-patched")
+            let builder = fixture.pipeline.sourceBuilder
+            let patch = fixture.pipeline.paths.repository.appendingPathComponent("patches/tcp-kmem.patch").path
+            let patched = try await builder.build(SourceBuildRequest(series: .v6_1, debug: true, patches: [patch],
+                                                                      design: "tcp-kmem"))
+            let stock = try await builder.build(SourceBuildRequest(series: .v6_1, debug: true))
+            #expect(patched.design == "tcp-kmem" && patched.patches == [patch] && patched.name != stock.name)
+            #expect(patched.release == stock.release)
+            // On the patched kernel the stock kernel's design is gone; tcp-kmem runs as the kernel's.
+            let onPatched = try fixture.pipeline.module(on: [.build(patched.name)])
+            #expect(onPatched.tcpDesigns.first == "tcp-kmem" && !onPatched.tcpDesigns.contains("tcp-unaccounted"))
+
+            let plan = RunPlan(scenarios: [], expectations: try fixture.pipeline.expectations(nil), designs: ["tcp-kmem"],
+                               realProperties: AccountingProperty.realPath)
+            var options = BootOptions()
+            options.cpus = 2
+            let inKernel = try await fixture.pipeline.run(.build(patched.name), plan: plan, options: options)
+            let livepatch = try await fixture.pipeline.run(.build(stock.name), plan: plan, options: options)
+            let kernelCells = try #require(inKernel.realPath), livepatchCells = try #require(livepatch.realPath)
+            defer { fixture.finish(passed: inKernel.passed && livepatch.passed) }
+            #expect(inKernel.problem == nil && livepatch.problem == nil, "\(inKernel.problem ?? "") \(livepatch.problem ?? "")")
+            #expect(kernelCells.builtIn == "tcp-kmem" && livepatchCells.builtIn == nil)
+            for property in AccountingProperty.realPathNames {
+                let mine = try #require(kernelCells["tcp-kmem", property]), theirs = try #require(livepatchCells["tcp-kmem", property])
+                #expect(theirs.outcome.matchesExpectation && theirs.outcome != .skipped, "livepatch \(property): \(theirs.measured)")
+                if property == "double-charge" {
+                    #expect(mine.outcome == .skipped, "\(property): \(mine.outcome.label) \(mine.measured)")
+                    continue
+                }
+                #expect(mine.outcome == theirs.outcome,
+                        "\(property): patched kernel \(mine.outcome.label) (\(mine.measured)), livepatch \(theirs.outcome.label) (\(theirs.measured))")
+                // The patched kernel ran without the livepatch, the stock build under it.
+                if let patchedMetric = mine.metrics["patched"] { #expect(patchedMetric == 0, "\(property)") }
+                if let patchedMetric = theirs.metrics["patched"] { #expect(patchedMetric == 1, "\(property)") }
+            }
+            // steady: the patched kernel's charge is the mapped bytes, as `kernel` in memory.stat.
+            let steady = try #require(kernelCells["tcp-kmem", "steady"])
+            #expect(steady.outcome == .pass, "\(steady.measured)")
+            let console = try String(contentsOfFile: inKernel.runDirectory + "/console.log", encoding: .utf8)
+            #expect(ConsoleLog(console).firstCrash() == nil)
+            #expect(!console.contains("livepatch: enabling patch"), "the patched kernel ran under the livepatch")
+        }
+
         @Test("an injected use-after-free (fault orphan-uaf) is a crash with KASAN's lines on the debug kernel, and passes unseen on Debian's")
         func useAfterFree() async throws {
             let fixture = try VMFixture("kernel-build-uaf")

@@ -21,6 +21,7 @@
 #define ZCB_KEY_SCENARIOS		"scenarios"
 #define ZCB_KEY_VARIANTS		"variants"
 #define ZCB_KEY_TCP_DESIGNS		"tcp_designs"
+#define ZCB_KEY_TCP_KERNEL		"tcp_kernel"	/* the design a patched kernel has in net/ipv4/tcp.c */
 #define ZCB_KEY_SIZE_MIB		"size_mib"
 #define ZCB_KEY_SETTLE_MS		"settle_ms"
 #define ZCB_KEY_FLUSH_STATS		"flush_stats"

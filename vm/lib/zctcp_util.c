@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cmdline.h"
 #include "ktap.h"
 #include "protocol.h"
 #include "zcpool_util.h"
@@ -46,6 +47,26 @@ unsigned int zct_counter_index(const char *name)
 bool zct_loaded(void)
 {
 	return !access(ZCT_MODULE_DIR, F_OK);
+}
+
+const char *zct_kernel_design(void)
+{
+	static char design[32];
+	static bool read;
+
+	if (!read) {
+		read = true;
+		if (!cmdline_get(ZCB_KEY_TCP_KERNEL, design, sizeof(design)))
+			design[0] = '\0';
+	}
+	return design[0] ? design : NULL;
+}
+
+bool zct_in_kernel(const char *design)
+{
+	const char *own = zct_kernel_design();
+
+	return own && !strcmp(design, own);
 }
 
 static void zct_sleep_tick(void)
@@ -128,9 +149,19 @@ int zct_switch(const char *design, const char *params)
 		errno = EINVAL;
 		return -1;
 	}
+	if (zct_kernel_design() &&
+	    zct_design_index(design) == ZCTCP_DESIGN_STOCK) {
+		ktap_print_msg("the kernel is built with %s in net/ipv4/tcp.c "
+			       "(" ZCB_PARAM_PREFIX ZCB_KEY_TCP_KERNEL "): "
+			       "%s, the stock kernel, is not there to run",
+			       zct_kernel_design(), design);
+		errno = EINVAL;
+		return -1;
+	}
 	if (zct_unload())
 		return -1;
-	if (zct_design_index(design) == ZCTCP_DESIGN_STOCK)
+	if (zct_design_index(design) == ZCTCP_DESIGN_STOCK ||
+	    zct_in_kernel(design))
 		return 0;
 
 	snprintf(all, sizeof(all), "design=%s%s%s", design,

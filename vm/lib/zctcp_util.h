@@ -35,10 +35,22 @@ unsigned int zct_counter_index(const char *name);
 bool zct_loaded(void);
 
 /*
+ * The design the kernel itself was built with (zcbench.tcp_kernel: a
+ * kernel patched in net/ipv4/tcp.c, patches/), NULL for a stock kernel.
+ * That design runs without the livepatch, and the stock kernel's
+ * tcp-unaccounted is not there to run.
+ */
+const char *zct_kernel_design(void);
+
+/* Is design the kernel's own (zct_kernel_design())? */
+bool zct_in_kernel(const char *design);
+
+/*
  * Make design the one in force: unload zctcp if loaded, then, unless
- * design is the stock kernel (tcp-unaccounted), load it with
- * "design=<design> <params>" and wait for its transition to end. Says
- * what failed (ktap_print_msg()) before returning -1.
+ * design is the stock kernel (tcp-unaccounted) or the kernel's own, load
+ * it with "design=<design> <params>" and wait for its transition to end.
+ * Says what failed (ktap_print_msg()) before returning -1; refuses
+ * tcp-unaccounted on a kernel built with a design (EINVAL).
  */
 int zct_switch(const char *design, const char *params);
 

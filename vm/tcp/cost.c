@@ -162,11 +162,12 @@ static bool cost_design_round(unsigned int d, const char *tx_cg,
 			      unsigned char *copybuf, struct tcp_cost *c)
 {
 	const char *design = zct_design_names[d];
-	bool patched = d != ZCTCP_DESIGN_STOCK;
 	unsigned int i;
+	bool patched;
 
 	if (zct_switch(design, NULL))
 		return false;
+	patched = zct_loaded();
 	for (i = 0; i < NR_CALLS; i++) {
 		if (!cost_transfer(tx_cg, call_pages[i], patched, copybuf,
 				   &c[i * COST_MAX_ROUNDS]))

@@ -27,9 +27,10 @@ public struct CheckCommand: AsyncParsableCommand {
     /// scenario of `check` and the matrix (or only `--property`'s cells).
     public func request(_ pipeline: Pipeline) throws -> BootRequest {
         let properties = try property.map(ZCCommandLine.properties)
+        let kernels = try kernel.choices()
         let plan = try selection.plan(pipeline, scenarios: properties == nil ? ScenarioCatalog.check : [],
-                                      properties: properties ?? AccountingProperty.allNames)
-        return BootRequest(kernels: try kernel.choices(), plan: plan, options: try boot.options())
+                                      properties: properties ?? AccountingProperty.allNames, kernels: kernels)
+        return BootRequest(kernels: kernels, plan: plan, options: try boot.options())
     }
 
     public func run() async throws {

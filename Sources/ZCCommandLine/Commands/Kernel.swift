@@ -1,5 +1,7 @@
 import ArgumentParser
+import ZCAnalysis
 import ZCCore
+import ZCGuest
 import ZCKernel
 
 public struct KernelCommand: AsyncParsableCommand {
@@ -43,17 +45,27 @@ public struct KernelBuildCommand: AsyncParsableCommand {
     @Option(name: .customLong("config"), help: ArgumentHelp("A config fragment merged after zcbench's, in order; repeatable.", valueName: "fragment"))
     public var fragments: [String] = []
 
+    @Option(help: ArgumentHelp("The real-path design the patches build into net/ipv4/tcp.c (e.g. patches/tcp-kmem.patch is tcp-kmem): runs on the kernel judge it as that design, without the livepatch, in place of tcp-unaccounted.",
+                               valueName: "design"))
+    public var design: String?
+
     public init() {}
 
-    /// The build this command line asks for.
-    public func request() throws -> SourceBuildRequest {
-        SourceBuildRequest(series: try KernelSeries.parse(series), debug: debug, patches: patches, fragments: fragments)
+    /// The build this command line asks for, its design one of the livepatch's charging
+    /// designs of `module`.
+    public func request(_ module: ModuleInterface) throws -> SourceBuildRequest {
+        if let design {
+            _ = try usage { try NameError.check(design, kind: "real-path design", among: Array(module.tcpDesigns.dropFirst())) }
+        }
+        return SourceBuildRequest(series: try KernelSeries.parse(series), debug: debug, patches: patches, fragments: fragments,
+                                  design: design)
     }
 
     public func run() async throws {
-        let builder = try makePipeline().sourceBuilder
-        let build = try await builder.build(try request())
+        let pipeline = try makePipeline()
+        let builder = pipeline.sourceBuilder
+        let build = try await builder.build(try request(try pipeline.module()))
         let target = builder.target(build)
-        printOut("\(build.name): \(build.release) (\(build.source) \(build.sourceVersion)\(build.debug ? ", debug" : "")) image \(target.vmlinuz) headers \(target.headers); use it with --kernel-build \(build.name)")
+        printOut("\(build.name): \(build.release) (\(build.source) \(build.sourceVersion)\(build.debug ? ", debug" : "")\(build.design.map { ", \($0) built in" } ?? "")) image \(target.vmlinuz) headers \(target.headers); use it with --kernel-build \(build.name)")
     }
 }

@@ -30,9 +30,10 @@ public struct RunCommand: AsyncParsableCommand {
         guard property != nil || selection.variants == "all" else {
             throw ZCError(.usage, "--variants picks the designs of matrix cells: give --property too")
         }
+        let kernels = try kernel.choices()
         let plan = try selection.plan(pipeline, scenarios: try scenario.map(scenarios) ?? [],
-                                      properties: try property.map(ZCCommandLine.properties) ?? [])
-        return BootRequest(kernels: try kernel.choices(), plan: plan, options: try boot.options())
+                                      properties: try property.map(ZCCommandLine.properties) ?? [], kernels: kernels)
+        return BootRequest(kernels: kernels, plan: plan, options: try boot.options())
     }
 
     public func run() async throws {

@@ -31,9 +31,11 @@ public struct SelectionOptions: ParsableArguments {
     }
 
     /// The plan of `scenarios` and the matrix cells of `propertyNames` (none: no matrix) for
-    /// the designs of either path, judged against the expectations file, with the fault.
-    func plan(_ pipeline: Pipeline, scenarios: [any Scenario], properties propertyNames: [String]) throws -> RunPlan {
-        let module = try pipeline.module()
+    /// the designs of either path as they run on `kernels`, judged against the expectations
+    /// file, with the fault.
+    func plan(_ pipeline: Pipeline, scenarios: [any Scenario], properties propertyNames: [String],
+              kernels: [KernelChoice]) throws -> RunPlan {
+        let module = try pipeline.module(on: kernels)
         let cells = try usage {
             try Selection.cells(try NameError.list(variants, kind: "variant", among: module.allDesigns),
                                 properties: propertyNames, realPath: module.tcpDesigns, named: variants != "all")
