@@ -63,6 +63,7 @@ static const struct scenario scenarios[] = {
 	{ "zcpool-fuzz", test_zcpool_fuzz },
 	{ "module-ibt-check", test_module_ibt_check },
 	{ "livepatch-safety", test_livepatch_safety },
+	{ "exec", test_exec },
 	{ "fault-panic", test_fault_panic },
 	{ "fault-hang", test_fault_hang },
 };

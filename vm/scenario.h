@@ -36,6 +36,8 @@ int test_zcpool_fuzz(const char *name, const struct zc_config *cfg);
 int test_module_ibt_check(const char *name, const struct zc_config *cfg);
 /* tcp/safety.c */
 int test_livepatch_safety(const char *name, const struct zc_config *cfg);
+/* exec.c: the user's program (zcbench exec) in a cgroup of its own. */
+int test_exec(const char *name, const struct zc_config *cfg);
 /* faults.c: fail on purpose (a kernel panic, a hang) for the host's tests. */
 int test_fault_panic(const char *name, const struct zc_config *cfg);
 int test_fault_hang(const char *name, const struct zc_config *cfg);

@@ -75,12 +75,16 @@ public enum ScenarioCatalog {
         // test zcbench's own handling of a crashed or hung guest.
         GuestChecksScenario(name: "fault-panic"),
         GuestChecksScenario(name: "fault-hang"),
+        // The user's own program in a cgroup of its own, for `zcbench exec` (vm/exec.c): its
+        // cases say it started and exited by itself.
+        GuestChecksScenario(name: "exec"),
     ]
 
     /// What `zcbench check` runs once per kernel, besides the matrix: all but the benchmark,
-    /// the fuzzer and the faults.
+    /// the fuzzer, the faults and `exec`.
     public static var check: [any Scenario] {
-        all.filter { !["zcpool-cost", "tcp-cost", "zcpool-fuzz", "module-ibt-check", "fault-panic", "fault-hang"].contains($0.name) }
+        all.filter { !["zcpool-cost", "tcp-cost", "zcpool-fuzz", "module-ibt-check", "fault-panic", "fault-hang", "exec"]
+            .contains($0.name) }
     }
 
     public static func named(_ name: String) -> (any Scenario)? { all.first { $0.name == name } }

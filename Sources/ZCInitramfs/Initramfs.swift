@@ -39,7 +39,7 @@ public struct InitramfsError: Error, CustomStringConvertible {
 /// /bin/zcrunner            zcrunner (0755)
 /// /lib/modules/zcpool.ko   the module (0644)
 /// /lib/modules/zctcp.ko    the livepatch (0644)
-/// /dev/console, /dev/ttyS0, /dev/ttyS1, /dev/null
+/// /dev/console, /dev/ttyS0, /dev/ttyS1, /dev/ttyS2, /dev/null
 /// /proc, /sys, /tmp, /root  mount points and scratch directories
 /// ```
 public struct InitramfsLayout: Sendable {
@@ -94,6 +94,11 @@ public struct InitramfsLayout: Sendable {
     public static let moduleArchivePath = "lib/modules/zcpool.ko"
     public static let livepatchArchivePath = "lib/modules/zctcp.ko"
     public static let resultsArchivePath = "dev/ttyS1"
+    /// `zcbench exec`: the program's output port (ZCB_PATH_PROGRAM), its files' directory
+    /// (ZCB_PATH_EXEC_DIR) and its argv (ZCB_PATH_EXEC_ARGV).
+    public static let programArchivePath = "dev/ttyS2"
+    public static let execDirectory = "exec"
+    public static let execArgvArchivePath = "etc/zcbench-exec.argv"
 
     /// The directories, in creation order, with their modes.
     static let directories: [(path: String, mode: UInt32)] = [
@@ -104,7 +109,7 @@ public struct InitramfsLayout: Sendable {
     /// The device nodes: name, major, minor, mode (all character devices).
     static let devices: [(path: String, major: UInt32, minor: UInt32, mode: UInt32)] = [
         ("dev/console", 5, 1, 0o600), ("dev/ttyS0", 4, 64, 0o660), (resultsArchivePath, 4, 65, 0o660),
-        ("dev/null", 1, 3, 0o666),
+        (programArchivePath, 4, 66, 0o660), ("dev/null", 1, 3, 0o666),
     ]
 
     /// Builds the archive, reading each host file through `readFile`.

@@ -50,6 +50,8 @@ public struct QemuConfig: Sendable, Equatable {
     public var console: Console
     /// Where ttyS1 (KTAP results) goes; nil for none.
     public var resultsFile: String?
+    /// Where ttyS2 (`zcbench exec`: the program's output) goes; nil for none.
+    public var programFile: String?
 
     public enum Console: Sendable, Equatable {
         case file(String)
@@ -91,6 +93,9 @@ public struct QemuConfig: Sendable, Equatable {
         }
         if let resultsFile {
             args += ["-chardev", "file,id=results,path=\(resultsFile)", "-serial", "chardev:results"]
+            if let programFile {
+                args += ["-chardev", "file,id=program,path=\(programFile)", "-serial", "chardev:program"]
+            }
         }
         return args
     }

@@ -43,11 +43,11 @@ public struct GuestBoot: Sendable {
         KernelCommandLine(parameters: parameters.words, extra: options.extraKernelArguments)
     }
 
-    /// Writes the initramfs for `products` into `directory`.
-    public func writeInitramfs(products: BuildProducts, to url: URL) throws {
+    /// Writes the initramfs for `products`, with `extraFiles`, to `url`.
+    public func writeInitramfs(products: BuildProducts, to url: URL, extraFiles: [InitramfsLayout.ExtraFile] = []) throws {
         let layout = InitramfsLayout(initPath: products.initProgram, busyboxPath: options.busybox,
                                      zcrunnerPath: products.runner, modulePath: products.module,
-                                     livepatchPath: products.livepatch)
+                                     livepatchPath: products.livepatch, extraFiles: extraFiles)
         do {
             let bytes = try layout.build { path in [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
             try Data(bytes).write(to: url, options: .atomic)
@@ -59,17 +59,20 @@ public struct GuestBoot: Sendable {
     }
 
     func config(kernel: KernelTarget, initrd: URL, console: QemuConfig.Console, results: URL?,
-                parameters: GuestParameters) -> QemuConfig {
-        QemuConfig(accelerator: options.accelerator, memoryMiB: options.memoryMiB, cpus: options.cpus,
-                   kernel: options.directBoot ? kernel.vmlinux ?? kernel.vmlinuz : kernel.vmlinuz, initrd: initrd.path,
-                   commandLine: commandLine(parameters), firmware: options.firmware, console: console,
-                   resultsFile: results?.path)
+                parameters: GuestParameters, program: URL? = nil) -> QemuConfig {
+        var config = QemuConfig(accelerator: options.accelerator, memoryMiB: options.memoryMiB, cpus: options.cpus,
+                                kernel: options.directBoot ? kernel.vmlinux ?? kernel.vmlinuz : kernel.vmlinuz,
+                                initrd: initrd.path, commandLine: commandLine(parameters), firmware: options.firmware,
+                                console: console, resultsFile: results?.path)
+        config.programFile = program?.path
+        return config
     }
 
     /// Boots once with `parameters` and returns what the guest reported. The run directory
-    /// keeps console.log, results.ktap and qemu.cmdline.
+    /// keeps console.log, results.ktap and qemu.cmdline, and with `exec` program.out, the
+    /// program's output, which `exec.stream` gets as it arrives.
     public func run(kernel: KernelTarget, products: BuildProducts, parameters: GuestParameters,
-                    timeout: Duration, in directory: URL) async throws -> GuestRun {
+                    timeout: Duration, in directory: URL, exec: ExecAttachment? = nil) async throws -> GuestRun {
         do {
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
@@ -77,14 +80,20 @@ public struct GuestBoot: Sendable {
         }
         let initrd = directory.appendingPathComponent("initramfs.cpio")
         let initramfsStart = ContinuousClock.now
-        try writeInitramfs(products: products, to: initrd)
+        try writeInitramfs(products: products, to: initrd, extraFiles: exec?.files ?? [])
         var phases = Phases()
         phases.initramfs = (ContinuousClock.now - initramfsStart).seconds
         let consoleLog = directory.appendingPathComponent("console.log")
         let resultsFile = directory.appendingPathComponent("results.ktap")
+        let programFile = exec.map { _ in directory.appendingPathComponent("program.out") }
         let qemu = QemuProcess(config: config(kernel: kernel, initrd: initrd, console: .file(consoleLog.path),
-                                              results: resultsFile, parameters: parameters),
+                                              results: resultsFile, parameters: parameters, program: programFile),
                                timeout: timeout, logger: logger)
+        let streaming = Task {
+            guard let exec, let programFile else { return }
+            await OutputStreamer(file: programFile, sink: exec.stream).stream()
+        }
+        defer { streaming.cancel() }
         try? Data(qemu.config.command.description.utf8).write(to: directory.appendingPathComponent("qemu.cmdline"))
         let exit: QemuExit
         let watcher = ResultsWatcher(file: resultsFile)
@@ -100,6 +109,8 @@ public struct GuestBoot: Sendable {
             throw error
         }
         let (started, finished) = await watching.value
+        streaming.cancel()
+        await streaming.value
         phases.boot = started?.seconds
         if let started, let finished { phases.scenarios = (finished - started).seconds }
         if let finished { phases.teardown = max(0, (exit.wallTime - finished).seconds) }
@@ -135,5 +146,41 @@ public struct GuestBoot: Sendable {
         progress.note("zcbench shell: \(kernel.release); exit the shell (or press Ctrl-A X) to power off")
         _ = try await qemu.run()
         try? FileManager.default.removeItem(at: initrd)
+    }
+}
+
+/// What `zcbench exec` adds to a boot: the program's files in the initramfs, and where its
+/// output goes as it arrives.
+public struct ExecAttachment: Sendable {
+    public var files: [InitramfsLayout.ExtraFile]
+    public var stream: @Sendable (Data) -> Void
+
+    public init(files: [InitramfsLayout.ExtraFile], stream: @escaping @Sendable (Data) -> Void) {
+        self.files = files
+        self.stream = stream
+    }
+}
+
+/// Passes on what a file QEMU writes (the program port) gains, while QEMU runs and once
+/// more after, so that nothing written before power-off is lost.
+struct OutputStreamer: Sendable {
+    var file: URL
+    var sink: @Sendable (Data) -> Void
+    var interval: Duration = .milliseconds(50)
+
+    func stream() async {
+        var offset: UInt64 = 0
+        func look() {
+            guard let handle = try? FileHandle(forReadingFrom: file) else { return }
+            defer { try? handle.close() }
+            guard (try? handle.seek(toOffset: offset)) != nil, let data = try? handle.readToEnd(), !data.isEmpty else { return }
+            offset += UInt64(data.count)
+            sink(data)
+        }
+        while !Task.isCancelled {
+            look()
+            try? await Task.sleep(for: interval)
+        }
+        look()
     }
 }

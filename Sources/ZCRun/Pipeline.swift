@@ -129,6 +129,32 @@ public struct Pipeline: Sendable {
         return RunReport(judging: run.output, selection: plan.selection, context: context)
     }
 
+    /// `zcbench exec`: boots `choice` with zcpool loaded (queues of `variant`, if given) and
+    /// runs `program` in a cgroup of its own (vm/exec.c), its output to `stream` as it
+    /// arrives. The report's `exec` scenario holds the cgroup's figures and how it ended.
+    public func exec(_ choice: KernelChoice, program: ExecProgram, variant: String?, options: BootOptions,
+                     stream: @escaping @Sendable (Data) -> Void) async throws -> RunReport {
+        try program.validate()
+        let kernel = try await kernel(choice)
+        let products = try await build(kernel)
+        let directory = runDirectory(for: kernel)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let attachment = ExecAttachment(files: try program.initramfsFiles(argvFile: directory.appendingPathComponent("exec.argv")),
+                                        stream: stream)
+        let plan = RunPlan(scenarios: [ScenarioCatalog.named("exec")!], expectations: try expectations(nil))
+        let timeout = options.timeout ?? .seconds(600)
+        var parameters = plan.guestParameters(options: options, timeout: timeout)
+        parameters.variants = variant.map { [$0] } ?? []
+        parameters.tcpKernel = kernel.design
+        let run = try await GuestBoot(options: options, progress: progress, logger: logger)
+            .run(kernel: kernel, products: products, parameters: parameters, timeout: timeout, in: directory, exec: attachment)
+        let context = RunContext(kernel: kernel.release.name, series: kernel.series?.rawValue,
+                                 accelerator: options.accelerator.rawValue, cpus: options.cpus, sizeMiB: options.sizeMiB,
+                                 runDirectory: run.directory.path, wallSeconds: run.exit.wallTime.seconds, phases: run.phases,
+                                 kernelDesign: kernel.design)
+        return RunReport(judging: run.output, selection: plan.selection, context: context)
+    }
+
     /// The same for scenarios that run once, judged with the checkout's expectations file.
     public func run(_ choice: KernelChoice, scenarios: [any Scenario], options: BootOptions) async throws -> RunReport {
         try await run(choice, plan: RunPlan(scenarios: scenarios, expectations: try expectations(nil)), options: options)

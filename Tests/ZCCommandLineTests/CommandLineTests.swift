@@ -214,6 +214,18 @@ struct UsageErrorTests {
         #expect(error?.message.contains("not --kernel/--headers/--kernel-build") == true)
     }
 
+    @Test("exec: the program comes after --; without one, a usage error that shows how")
+    func exec() throws {
+        let none = try #require(try ZCBenchCommand.parseAsRoot(["exec"]) as? ExecCommand)
+        let error = #expect(throws: ZCError.self) { _ = try none.program() }
+        #expect(error?.code == .usage && error?.message.contains("zcbench exec [options] -- ./prog [args]") == true)
+        let some = try #require(try ZCBenchCommand.parseAsRoot(["exec", "--put", "/bin/busybox", "--", "/bin/busybox", "sh", "--help"])
+            as? ExecCommand)
+        #expect(some.command == ["/bin/busybox", "sh", "--help"] && some.files == ["/bin/busybox"])
+        // The file put beside it has its name: refused before anything boots.
+        #expect(throws: ZCError.self) { _ = try some.program() }
+    }
+
     @Test("fuzz: a fault the module does not have")
     func fuzzFault() throws {
         let command = try #require(try ZCBenchCommand.parseAsRoot(["fuzz", "--inject-fault", "orphan-leek"]) as? FuzzCommand)

@@ -36,7 +36,7 @@ struct InitramfsTests {
         let entries = try NewcTestEntry.read(layout().build(readFile: read))
         #expect(entries.map(\.name) == [
             "bin", "dev", "lib", "lib/modules", "proc", "sys", "tmp", "root",
-            "dev/console", "dev/ttyS0", "dev/ttyS1", "dev/null",
+            "dev/console", "dev/ttyS0", "dev/ttyS1", "dev/ttyS2", "dev/null",
             "init", "bin/busybox", "bin/sh", "bin/zcrunner", "lib/modules/zcpool.ko",
             "lib/modules/zctcp.ko", "TRAILER!!!",
         ])
@@ -64,7 +64,7 @@ struct InitramfsTests {
     }
 
     @Test("device nodes", arguments: [
-        ("dev/console", 5, 1), ("dev/ttyS0", 4, 64), ("dev/ttyS1", 4, 65), ("dev/null", 1, 3),
+        ("dev/console", 5, 1), ("dev/ttyS0", 4, 64), ("dev/ttyS1", 4, 65), ("dev/ttyS2", 4, 66), ("dev/null", 1, 3),
     ] as [(String, UInt32, UInt32)])
     func deviceNode(name: String, major: UInt32, minor: UInt32) throws {
         let entries = try NewcTestEntry.read(layout().build(readFile: read))

@@ -3,7 +3,6 @@ import FoundationXML
 import Testing
 import ZCTestSupport
 import ZCGuest
-import ZCQemu
 @testable import ZCAnalysis
 @testable import ZCReport
 

@@ -41,6 +41,9 @@
 #define ZCB_PATH_MODULE			"/lib/modules/zcpool.ko"
 #define ZCB_PATH_LIVEPATCH		"/lib/modules/zctcp.ko"
 #define ZCB_PATH_RESULTS		"/dev/ttyS1"	/* the results port; the console is ttyS0 */
+#define ZCB_PATH_PROGRAM		"/dev/ttyS2"	/* zcbench exec: the program's stdout and stderr */
+#define ZCB_PATH_EXEC_DIR		"/exec"		/* zcbench exec: the program and --put files */
+#define ZCB_PATH_EXEC_ARGV		"/etc/zcbench-exec.argv"	/* its argv, NUL-terminated strings */
 
 /* Values of zcbench.mode. */
 #define ZCB_MODE_RUN			"run"
