@@ -77,7 +77,8 @@ extension AccountingProperty {
     /// baseline, less the page tables the call allocated (the mapping's own cost). On the
     /// stock kernel the sample follows the call (no pause point). The livepatch's word is a
     /// two-sided cross-check: at its last stop the call had inserted all it mapped, and the
-    /// pages it charged over the call are the window within 2 pages (the stock drained).
+    /// pages it charged over the call are the window within 2 pages, or an eighth of the call
+    /// if that is more (``crossCheckPages(_:)``; the stock drained).
     public static let realDoubleCharge = AccountingProperty(
         name: "double-charge", required: common + ["patched", "calls"]
     ) { m, expectation in
@@ -100,7 +101,7 @@ extension AccountingProperty {
             for n in calls where m["p\(n).stopped_bytes"] != m["p\(n).mapped"] {
                 violations.append("the \(n)-page call's last stop had \(m["p\(n).stopped_bytes"] / page) pages inserted, the call mapped \(m["p\(n).mapped"] / page)")
             }
-            for n in calls where abs(window(n) - m["p\(n).charged"]) > 2 {
+            for n in calls where abs(window(n) - m["p\(n).charged"]) > crossCheckPages(n) {
                 violations.append("the livepatch charged \(m["p\(n).charged"]) pages in the \(n)-page call where memory.current shows \(window(n)): its counters disagree with the cgroup's")
             }
         }
@@ -113,6 +114,13 @@ extension AccountingProperty {
             violation: violations.isEmpty ? nil : violations.joined(separator: "; "),
             missing: keys.filter { m.metrics[$0] == nil } + (calls.isEmpty ? ["call.0"] : []))
     }
+
+    /// How far the livepatch's count of an n-page call's charge may be from memory.current's
+    /// window: 2 pages, or n/8 for a larger call. memory.current moves with more than the
+    /// call: on a loaded host a 32-page call of tcp-v1 read 28 pages, its baseline 4 pages
+    /// above tcp-kmem's with sock, kernel and page tables the same in both (6.1.0-57),
+    /// while the livepatch had charged and file_mapped showed all 32.
+    static func crossCheckPages(_ n: Int64) -> Int64 { max(2, n / 8) }
 
     /// release: munmap and close; memory.current and file_mapped back at the baseline.
     public static let realRelease = AccountingProperty(

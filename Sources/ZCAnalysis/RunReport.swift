@@ -32,6 +32,8 @@ public struct RunReport: Sendable, Codable, Equatable {
     public var guestExitStatus: Int?
     /// MemTotal and the lowest MemAvailable the guest saw at a cgroup sample.
     public var guestMemory: GuestMemory?
+    /// The shard (`--shard K/N`) this run was, if the command was split.
+    public var shard: Shard?
 
     /// Both matrices, the simulated path's first, where the plan had them.
     public var matrices: [MatrixReport] { [matrix, realPath].compactMap { $0 } }

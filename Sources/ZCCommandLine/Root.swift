@@ -9,7 +9,7 @@ public struct ZCBenchCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "zcbench",
         abstract: "A test bench for memcg accounting of TCP zero-copy receive on real Debian kernels under QEMU.",
-        subcommands: [DoctorCommand.self, KernelCommand.self, BuildCommand.self, RunCommand.self, ExecCommand.self, ShellCommand.self,
+        subcommands: [DoctorCommand.self, KernelCommand.self, BuildCommand.self, RunCommand.self, ExecCommand.self, ReportCommand.self, ShellCommand.self,
                       CheckCommand.self, BisectCommand.self, BenchCommand.self, FuzzCommand.self])
 
     public init() {}

@@ -6,8 +6,26 @@ public enum JSONReport {
     /// JSON for one or more runs: the full reports, plus a flat list of test nodes shaped like
     /// KernelCI's (kind, path, name, result), so a dashboard can take them as they are.
     public static func data(_ reports: [RunReport]) throws -> Data {
-        try ReportFormat.json(JSONDocument(schema: "zcbench/run/v1", runs: reports, nodes: reports.flatMap(nodes)))
+        try ReportFormat.json(JSONDocument(schema: schema, runs: reports, nodes: reports.flatMap(nodes)))
     }
+
+    /// The run reports of a document `data(_:)` wrote; a clear error for anything else.
+    public static func runs(_ data: Data, file: String) throws -> [RunReport] {
+        struct Head: Decodable { var schema: String? }
+        guard let head = try? JSONDecoder().decode(Head.self, from: data) else {
+            throw JSONReportError(message: "\(file) is not JSON, or not an object")
+        }
+        guard head.schema == schema else {
+            throw JSONReportError(message: "\(file) is not a zcbench run report (schema \(head.schema.map { "'\($0)'" } ?? "missing"), not '\(schema)'): give the --json of check, run or fuzz")
+        }
+        do {
+            return try JSONDecoder().decode(JSONDocument.self, from: data).runs
+        } catch {
+            throw JSONReportError(message: "\(file): \(error)")
+        }
+    }
+
+    static let schema = "zcbench/run/v1"
 
     struct JSONDocument: Codable {
         var schema: String
@@ -57,4 +75,10 @@ public enum JSONReport {
         case .skipped: "skip"
         }
     }
+}
+
+/// A file that is not a run report `--json` wrote.
+public struct JSONReportError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public var description: String { message }
 }

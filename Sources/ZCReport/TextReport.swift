@@ -7,7 +7,7 @@ public enum TextReport {
     public static func table(_ reports: [RunReport]) -> String {
         var out: [String] = []
         for report in reports {
-            out.append("zcbench: kernel \(report.kernel)\(report.series.map { " (series \($0))" } ?? ""), \(report.accelerator), \(report.cpus) vCPU, \(String(format: "%.1f", report.wallSeconds)) s")
+            out.append("zcbench: kernel \(report.kernel)\(report.series.map { " (series \($0))" } ?? "")\(report.shard.map { ", shard \($0)" } ?? ""), \(report.accelerator), \(report.cpus) vCPU, \(String(format: "%.1f", report.wallSeconds)) s")
             out.append("  time: \(report.phases.summary)")
             out.append(row(report.moduleLoad, scenario: "-"))
             for scenario in report.scenarios {

@@ -95,3 +95,23 @@ public struct RunPlan: Sendable {
         }
     }
 }
+
+extension RunPlan {
+    /// The unit that stands for a plan's once-only scenarios, all of which a shard runs.
+    public static let scenariosUnit = "scenarios"
+
+    /// What this plan's work on one kernel splits into for ``ZCAnalysis/Shard``: the once-only
+    /// scenarios together, then each design of the simulated path, then each of the real path.
+    public var shardUnits: [String] {
+        (selection.scenarios.isEmpty ? [] : [Self.scenariosUnit]) + selection.variants.map(\.name) + selection.designs.map(\.name)
+    }
+
+    /// The plan cut to `units` (of ``shardUnits``); nil when none of its work is left.
+    public func restricted(to units: Set<String>) -> RunPlan? {
+        var plan = self
+        if !units.contains(Self.scenariosUnit) { plan.selection.scenarios = [] }
+        plan.selection.variants = selection.variants.filter { units.contains($0.name) }
+        plan.selection.designs = selection.designs.filter { units.contains($0.name) }
+        return plan.selection.scenarios.isEmpty && plan.selection.variants.isEmpty && plan.selection.designs.isEmpty ? nil : plan
+    }
+}

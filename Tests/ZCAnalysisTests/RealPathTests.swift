@@ -102,6 +102,14 @@ struct RealPathTests {
         let cell = try #require(try self.matrix(unseen)["tcp-kmem", "double-charge"])
         #expect(cell.outcome == .fail)
         #expect(cell.measured.contains("the livepatch charged 128 pages in the 128-page call where memory.current shows "), "\(cell.measured)")
+        // The cross-check's tolerance: 2 pages, an eighth of a larger call. 28 of a 32-page
+        // call (seen on a loaded host) holds; 27 does not.
+        let v1 = "tcp-v1/double-charge"
+        let inserted = try captured(v1, "p32.inserted.memory_current")
+        for (short, holds) in [(4, true), (5, false)] {
+            let cell = try #require(try self.matrix(try edited(v1, "p32.inserted.memory_current", to: inserted - Int64(short) * 4096))["tcp-v1", "double-charge"])
+            #expect(cell.measured.contains("disagree") != holds, "\(short) pages short: \(cell.measured)")
+        }
         // A last stop that was not the call's last batch.
         let early = try edited("tcp-v1/double-charge", "p32.stopped_bytes", to: 65536)
         #expect(try self.matrix(early)["tcp-v1", "double-charge"]?.measured.contains("the 32-page call's last stop had 16 pages inserted, the call mapped 32") == true)

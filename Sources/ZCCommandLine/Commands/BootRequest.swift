@@ -7,12 +7,32 @@ public struct BootRequest: Sendable {
     public var kernels: [KernelChoice]
     public var plan: RunPlan
     public var options: BootOptions
+    /// Only this part of the work (``ZCAnalysis/Shard``), if the command is split.
+    public var shard: Shard?
 
-    /// Boots each kernel once with the plan and judges it.
+    /// The boots of this request: each kernel with the plan, or, sharded, with the part of
+    /// it that is this shard's (a kernel with none left is not booted).
+    public var boots: [(kernel: KernelChoice, plan: RunPlan)] {
+        guard let shard else { return kernels.map { ($0, plan) } }
+        var unit = 0
+        return kernels.compactMap { kernel in
+            let units = plan.shardUnits
+            let mine = Set(units.indices.filter { shard.takes(unit + $0) }.map { units[$0] })
+            unit += units.count
+            return plan.restricted(to: mine).map { (kernel, $0) }
+        }
+    }
+
+    /// Boots each kernel once with its plan and judges it.
     func reports(_ pipeline: Pipeline) async throws -> [RunReport] {
         var reports: [RunReport] = []
-        for kernel in kernels {
-            reports.append(try await pipeline.run(kernel, plan: plan, options: options))
+        for boot in boots {
+            var report = try await pipeline.run(boot.kernel, plan: boot.plan, options: options)
+            report.shard = shard
+            reports.append(report)
+        }
+        if let shard, reports.isEmpty {
+            pipeline.progress.note("shard \(shard): no work of this command falls to it")
         }
         return reports
     }

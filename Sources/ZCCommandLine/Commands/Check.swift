@@ -16,6 +16,7 @@ public struct CheckCommand: AsyncParsableCommand {
     @Flag(name: .customLong("exit-code"), help: "Exit as `git bisect run` expects: 0 good, 1 bad, 125 skip (the module does not build, or the guest gave no measurement), 128 abort (zcbench itself cannot run).")
     public var bisectExitCode = false
 
+    @OptionGroup public var shard: ShardOptions
     @OptionGroup public var selection: SelectionOptions
     @OptionGroup public var kernel: KernelOptions
     @OptionGroup public var boot: BootArguments
@@ -30,7 +31,7 @@ public struct CheckCommand: AsyncParsableCommand {
         let kernels = try kernel.choices()
         let plan = try selection.plan(pipeline, scenarios: properties == nil ? ScenarioCatalog.check : [],
                                       properties: properties ?? AccountingProperty.allNames, kernels: kernels)
-        return BootRequest(kernels: kernels, plan: plan, options: try boot.options())
+        return BootRequest(kernels: kernels, plan: plan, options: try boot.options(), shard: try shard.value())
     }
 
     public func run() async throws {

@@ -31,6 +31,7 @@ public struct FuzzCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "When the guest kernel crashes, boot again to find the thread and the shortest prefix of its operations that crash it.")
     public var minimizeCrash = true
 
+    @OptionGroup public var shard: ShardOptions
     @OptionGroup public var selection: SelectionOptions
     @OptionGroup public var kernel: KernelOptions
     @OptionGroup public var boot: BootArguments
@@ -45,17 +46,36 @@ public struct FuzzCommand: AsyncParsableCommand {
                      thread: try thread.map(FuzzThread.init(parsing:)), operations: operations)
     }
 
+    /// The fuzz runs: each kernel with the plan, or, with `--shard`, with the designs of
+    /// it that are the shard's (units: each kernel's designs in order).
+    public func runs(_ plan: FuzzPlan, kernels: [KernelChoice]) throws -> [(kernel: KernelChoice, plan: FuzzPlan)] {
+        guard let shard = try shard.value() else { return kernels.map { ($0, plan) } }
+        guard plan.repro.isEmpty, plan.thread == nil else {
+            throw ZCError(.usage, "--shard splits a fuzz over designs; a replay (--repro, --thread) is one run")
+        }
+        var unit = 0
+        return kernels.compactMap { kernel in
+            var part = plan
+            part.variants = plan.variants.indices.filter { shard.takes(unit + $0) }.map { plan.variants[$0] }
+            unit += plan.variants.count
+            return part.variants.isEmpty ? nil : (kernel, part)
+        }
+    }
+
     public func run() async throws {
         let pipeline = try makePipeline()
         let plan = try plan(pipeline.module())
-        let list = try kernel.choices()
         let options = try boot.options(defaultCPUs: 2)
         var reports: [RunReport] = []
-        for choice in list {
-            reports.append(try await plan.run(pipeline, kernel: choice, options: options))
+        let shard = try self.shard.value()
+        let runs = try runs(plan, kernels: try kernel.choices())
+        for run in runs {
+            var report = try await run.plan.run(pipeline, kernel: run.kernel, options: options)
+            report.shard = shard
+            reports.append(report)
         }
         try output.emit(reports)
-        for (choice, report) in zip(list, reports) {
+        for ((choice, plan), report) in zip(runs, reports) {
             printOut(plan.summary(report, kernel: choice))
             if minimizeCrash, plan.crashedVariant(report) != nil {
                 let crash = try await plan.minimizeCrash(report, pipeline: pipeline, kernel: choice, options: options)

@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import ZCAnalysis
+import ZCCore
+import ZCRun
+import ZCTestSupport
+@testable import ZCCommandLine
+
+/// `--shard K/N` and `zcbench report --merge`: the parts cover the work once, and merge back.
+@Suite("shards: split the work, merge the reports")
+struct ShardTests {
+    /// Every (kernel, unit) of a request's boots.
+    func units(_ request: BootRequest) -> [String] {
+        request.boots.flatMap { boot in boot.plan.shardUnits.map { "\(boot.kernel.options) \($0)" } }
+    }
+
+    @Test("N shards of a two-kernel check run every unit of the unsharded one exactly once, each part the same on every machine")
+    func cover() throws {
+        let whole = units(try bootRequest(["check", "--series", "all"]))
+        // Per kernel: the once-only scenarios, each zcpool variant, each real-path design.
+        let module = try pipeline().module()
+        #expect(whole.count == 2 * (1 + module.variants.count + module.tcpDesigns.count))
+        for count in [1, 2, 3, 5, whole.count, 40] {
+            let parts = try (1...count).map { try units(bootRequest(["check", "--series", "all", "--shard", "\($0)/\(count)"])) }
+            #expect(parts.flatMap { $0 }.sorted() == whole.sorted(), "\(count) shards")
+            #expect(parts.map(\.count).max()! - parts.map(\.count).min()! <= 1, "\(count) shards: \(parts.map(\.count))")
+            #expect(try units(bootRequest(["check", "--series", "all", "--shard", "1/\(count)"])) == parts[0])
+        }
+        // A shard keeps the properties: the cells of a design are all in the same part.
+        let part = try bootRequest(["check", "--series", "6.1", "--shard", "2/2"])
+        #expect(part.boots.allSatisfy { $0.plan.selection.properties.count == AccountingProperty.names.count })
+    }
+
+    @Test("--shard that is not K/N with 1 <= K <= N is a usage error", arguments: ["0/2", "3/2", "1/0", "0/0", "a/b", "1", "1/2/3"])
+    func badShard(_ text: String) throws {
+        let error = #expect(throws: ZCError.self) { _ = try bootRequest(["check", "--shard", text]) }
+        #expect(error?.code == .usage && error?.message == "--shard takes K/N with 1 <= K <= N (e.g. 1/2), not '\(text)'")
+    }
+
+    @Test("a report cut in two merges back to the same cells, scenarios and verdict; overlapping parts are refused")
+    func merge() throws {
+        let whole = try MatrixSample.report()
+        let matrix = try #require(whole.matrix)
+        var first = whole, second = whole
+        first.matrix?.variants = [matrix.variants[1]]
+        first.matrix?.cells = matrix.cells.filter { $0.variant == matrix.variants[1] }
+        second.scenarios = []
+        second.matrix?.variants = [matrix.variants[2], matrix.variants[0]]
+        second.matrix?.cells = matrix.cells.filter { $0.variant != matrix.variants[1] }
+        second.runDirectory = "/tmp/zc-other"
+        let orders = (scenarios: ScenarioCatalog.names, designs: MatrixSample.variants.map(\.name), properties: AccountingProperty.allNames)
+        let merged = try RunReport.merged([second, first], scenarioOrder: orders.scenarios, designOrder: orders.designs,
+                                          propertyOrder: orders.properties)
+        #expect(merged.count == 1)
+        let one = try #require(merged.first)
+        #expect(one.matrix?.variants == matrix.variants)
+        #expect(one.matrix?.cells == matrix.cells)
+        #expect(one.scenarios == whole.scenarios)
+        #expect(one.passed == whole.passed)
+        #expect(one.runDirectory == "/tmp/zc-other, \(whole.runDirectory)")
+        #expect(one.wallSeconds == 2 * whole.wallSeconds)
+        let error = #expect(throws: MergeError.self) {
+            _ = try RunReport.merged([whole, first], scenarioOrder: orders.scenarios, designOrder: orders.designs,
+                                     propertyOrder: orders.properties)
+        }
+        #expect(error?.message.contains("is in two of the reports") == true)
+    }
+}
