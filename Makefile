@@ -16,6 +16,7 @@ check: build
 test: build
 	$(ZCBENCH) kernel fetch --series 6.1
 	$(ZCBENCH) kernel fetch --series 6.12
+	scripts/kcidb-validate --install
 	ZCBENCH_VM_TESTS=1 $(SWIFT) test
 
 bench: build

@@ -6,9 +6,9 @@ set -euo pipefail
 
 # flex, bison, libelf-dev, dwarves (pahole, for the livepatch's BTF) and bc: `zcbench kernel
 # build`, a kernel from Debian's linux-source package. python3: the VM test that reads zcbench's
-# verdict KTAP with that package's own kunit.py.
+# verdict KTAP with that package's own kunit.py; python3-venv: scripts/kcidb-validate's venv.
 packages=(qemu-system-x86 busybox-static libkmod-dev pkg-config kmod gcc libc6-dev make xz-utils zstd
-          dpkg-dev git flex bison libelf-dev dwarves bc python3)
+          dpkg-dev git flex bison libelf-dev dwarves bc python3 python3-venv)
 
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)

@@ -28,6 +28,18 @@ public struct StepProgress: Sendable {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
+    /// Replaces the live line (one that the next `live` or `endLive` overwrites) with `line`.
+    public func live(_ line: String) {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + line).utf8))
+    }
+
+    /// Clears the live line.
+    public func endLive() {
+        guard enabled else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+
     private func format(_ duration: Duration) -> String {
         String(format: "%.1f s", duration.seconds)
     }

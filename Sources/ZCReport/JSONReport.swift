@@ -3,8 +3,9 @@ import ZCAnalysis
 
 /// The reports for programs: the full run reports as JSON, plus a flat list of test nodes.
 public enum JSONReport {
-    /// JSON for one or more runs: the full reports, plus a flat list of test nodes shaped like
-    /// KernelCI's (kind, path, name, result), so a dashboard can take them as they are.
+    /// JSON for one or more runs, zcbench's own schema (`zcbench/run/v1`): the full reports,
+    /// plus a flat list of test nodes (kind, path, name, result). Not a KernelCI schema: for
+    /// KernelCI's database, ``KCIDBReport``.
     public static func data(_ reports: [RunReport]) throws -> Data {
         try ReportFormat.json(JSONDocument(schema: schema, runs: reports, nodes: reports.flatMap(nodes)))
     }
@@ -33,8 +34,8 @@ public enum JSONReport {
         var nodes: [TestNode]
     }
 
-    /// One test result in KernelCI's node vocabulary: result is pass, fail, skip or incomplete;
-    /// an expected failure that was seen is a pass, with `outcome` saying xfail.
+    /// One test result: result is pass, fail, skip or incomplete; an expected failure that was
+    /// seen is a pass, with `outcome` saying xfail.
     struct TestNode: Codable, Equatable {
         var kind = "test"
         var path: [String]

@@ -96,7 +96,10 @@ public struct GuestBoot: Sendable {
         defer { streaming.cancel() }
         try? Data(qemu.config.command.description.utf8).write(to: directory.appendingPathComponent("qemu.cmdline"))
         let exit: QemuExit
-        let watcher = ResultsWatcher(file: resultsFile)
+        let progress = self.progress
+        let watcher = ResultsWatcher(file: resultsFile) { state, elapsed in
+            progress.live(String(format: "    %@, %.0f s", state.description, elapsed.seconds))
+        }
         let watching = Task { await watcher.watch() }
         do {
             exit = try await progress.step("booting \(kernel.release) (\(options.accelerator.rawValue)) for \(parameters.scenarios.joined(separator: ", "))") {
@@ -105,10 +108,12 @@ public struct GuestBoot: Sendable {
             watching.cancel()
         } catch var error as ZCError {
             watching.cancel()
+            progress.endLive()
             error.details.append("console log and partial results kept in \(directory.path)")
             throw error
         }
         let (started, finished) = await watching.value
+        progress.endLive()
         streaming.cancel()
         await streaming.value
         phases.boot = started?.seconds

@@ -214,6 +214,32 @@ struct ReporterTests {
         #expect(VerdictKTAP.text("a\nb #3") == "a b nr.3")
     }
 
+    @Test("KCIDB: a checkout and a build per kernel, a test per case with a dotted path, statuses as KCIDB has them, zcbench's own in misc")
+    func kcidb() throws {
+        let full = try fixture("matrix-sample.ktap")
+        let cut = String(full[..<full.range(of: "    # Subtest: pool-free/release")!.lowerBound])
+        let reports = [try MatrixSample.report(), try MatrixSample.report(cut, kernel: "6.1.0-57-amd64", series: "6.1")]
+        let document = try #require(try JSONSerialization.jsonObject(with: KCIDBReport.data(reports)) as? [String: Any])
+        #expect(document["version"] as? [String: Int] == ["major": 5, "minor": 3])
+        let checkouts = try #require(document["checkouts"] as? [[String: Any]])
+        let builds = try #require(document["builds"] as? [[String: Any]])
+        let tests = try #require(document["tests"] as? [[String: Any]])
+        #expect(checkouts.compactMap { $0["id"] as? String } == ["zcbench:6.12.117+deb12-amd64", "zcbench:6.1.0-57-amd64"])
+        #expect(builds.compactMap { $0["checkout_id"] as? String } == checkouts.compactMap { $0["id"] as? String })
+        #expect(tests.count == reports.map { VerdictCase.all($0).count }.reduce(0, +))
+        #expect(Set(tests.compactMap { $0["id"] as? String }).count == tests.count, "ids are unique")
+        let paths = tests.compactMap { $0["path"] as? String }
+        #expect(paths.allSatisfy { $0.range(of: "^([a-zA-Z0-9_-]+(\\.[a-zA-Z0-9_-]+)*)?$", options: .regularExpression) != nil })
+        let steady = try #require(tests.first { $0["id"] as? String == "zcbench:6.12.117+deb12-amd64:unaccounted.steady" })
+        #expect(steady["status"] as? String == "PASS" && steady["build_id"] as? String == "zcbench:6.12.117+deb12-amd64")
+        let misc = try #require(steady["misc"] as? [String: Any])
+        #expect(misc["outcome"] as? String == "xfail" && misc["expected"] as? String == "fail")
+        #expect((misc["metrics"] as? [String: Any])?["baseline.memory_current"] != nil)
+        #expect(Set(tests.compactMap { $0["status"] as? String }) == ["PASS", "ERROR"])
+        #expect(KCIDBReport.status(.xpass) == "FAIL" && KCIDBReport.status(.skipped) == "SKIP")
+        #expect(KCIDBReport.path("tcp-zerocopy/mapped charged") == "tcp-zerocopy.mapped_charged")
+    }
+
     @Test("verdict KTAP: fail, xpass and skip lines")
     func verdictKTAPLines() {
         func verdict(_ outcome: Outcome) -> VerdictCase {

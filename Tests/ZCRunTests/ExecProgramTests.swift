@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import ZCAnalysis
 import ZCCore
+import ZCGuest
+import ZCTestSupport
 @testable import ZCRun
 
 /// `zcbench exec`'s checks of a program before any boot, on the host's real files, and how
@@ -81,5 +83,24 @@ struct ExecProgramTests {
         #expect(ExecResult(metrics: Metrics(killed))?.processStatus == 137)
         killed["signal"] = nil
         #expect(ExecResult(metrics: Metrics(killed)) == nil, "no way it ended: no result")
+    }
+}
+
+@Suite("the live progress line")
+struct ResultsProgressTests {
+    @Test("from the results so far: tests done of the plan, and the one running")
+    func progress() throws {
+        let sample = try fixture("matrix-sample.ktap")
+        let cut = String(sample[..<sample.range(of: "    # Subtest: pool-free/release")!.upperBound])
+        let state = ResultsProgress(results: cut)
+        let document = KTAPDocument(parsing: sample)
+        #expect(state.total == document.plan)
+        #expect(state.running == "pool-free/release")
+        #expect(state.done == document.tests.firstIndex { $0.name == "pool-free/release" })
+        #expect(state.description == "test \(state.done + 1) of \(document.plan!): pool-free/release")
+        let whole = ResultsProgress(results: sample)
+        #expect(whole.running == nil && whole.done == document.tests.count)
+        #expect(ResultsProgress(results: "").description == "test 1")
+        #expect(ResultsProgress(results: "KTAP version 1\n1..3\nok 1 a\n    # Subtest: b\nok 2 b # SKIP no\n").running == nil)
     }
 }

@@ -21,12 +21,16 @@ public struct OutputOptions: ParsableArguments {
     @Option(help: "Also write the verdicts as KTAP to this file (XFAIL, XPASS, ERROR and SKIP directives; for kunit.py parse and other KTAP consumers).")
     public var ktap: String?
 
+    @Option(help: "Also write the verdicts as a KCIDB v5.3 document (KernelCI's database: checkouts, builds, tests) to this file.")
+    public var kcidb: String?
+
     public init() {}
 
     /// Refuses the formats a command does not write, before it boots anything.
     func only(_ formats: [KeyPath<OutputOptions, String?>], command: String) throws {
         let all: [(KeyPath<OutputOptions, String?>, String)] = [(\.json, "--json"), (\.junit, "--junit"),
-                                                               (\.markdown, "--markdown"), (\.html, "--html"), (\.ktap, "--ktap")]
+                                                               (\.markdown, "--markdown"), (\.html, "--html"), (\.ktap, "--ktap"),
+                                                               (\.kcidb, "--kcidb")]
         let written = all.filter { formats.contains($0.0) }.map(\.1)
         if let refused = all.first(where: { !formats.contains($0.0) && self[keyPath: $0.0] != nil }) {
             throw ZCError(.usage, "\(command) does not write \(refused.1); it writes \(written.joined(separator: ", "))")
@@ -41,6 +45,7 @@ public struct OutputOptions: ParsableArguments {
         try write(html, HTMLReport.html(reports))
         try write(markdown, MarkdownReport.markdown(reports, command: invokedCommand()))
         try write(ktap, VerdictKTAP.document(reports))
+        try write(kcidb, String(decoding: try KCIDBReport.data(reports), as: UTF8.self))
     }
 }
 
