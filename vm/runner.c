@@ -21,8 +21,8 @@
  * Every load of zcpool in the run (the runner's, the scenarios') carries
  * zcbench.fault, which the module loaded at boot is given first.
  * Each subtest runs in its own process so that a crash fails only that
- * scenario. Exits 0 if every test passed, 1 otherwise, 2 on bad usage or
- * parameters.
+ * scenario; the metric elapsed_ms before its result line is its wall time.
+ * Exits 0 if every test passed, 1 otherwise, 2 on bad usage or parameters.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,6 +36,7 @@
 
 #include <zcpool.h>
 
+#include "clock.h"
 #include "cmdline.h"
 #include "ktap.h"
 #include "memcg.h"
@@ -141,6 +142,7 @@ static bool test_module_load(unsigned int n, int err)
 static bool run_scenario(unsigned int n, const char *name,
 			 const struct scenario *sc, const struct zc_config *cfg)
 {
+	int64_t start = monotonic_ns();
 	int status;
 	pid_t pid;
 
@@ -170,6 +172,7 @@ static bool run_scenario(unsigned int n, const char *name,
 	if (WIFSIGNALED(status))
 		ktap_print_msg("%s: killed by signal %d (%s)", name,
 			       WTERMSIG(status), strsignal(WTERMSIG(status)));
+	ktap_metric("elapsed_ms", ms_since(start));
 	ktap_test_result(WIFEXITED(status) && !WEXITSTATUS(status), n, name,
 			 NULL);
 	return WIFEXITED(status) && !WEXITSTATUS(status);

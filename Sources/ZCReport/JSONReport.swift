@@ -47,25 +47,19 @@ public enum JSONReport {
         var metrics: Metrics?
     }
 
+    /// The nodes of one run: the cases of ``VerdictCase/all(_:)`` (JUnit's, the verdict
+    /// KTAP's), a matrix cell's with its metrics.
     static func nodes(_ report: RunReport) -> [TestNode] {
-        func node(_ path: [String], _ check: Check, metrics: Metrics? = nil) -> TestNode {
-            TestNode(path: ["zcbench", report.kernel] + path, name: path.last ?? check.property,
-                     result: result(check.outcome), outcome: check.outcome.rawValue, expected: check.expected.rawValue,
-                     data: ["measured": check.measured, "condition": check.condition, "reason": check.reason],
-                     metrics: metrics)
+        let cells = Dictionary(report.matrices.flatMap(\.cells).map { ("\($0.variant)/\($0.property)", $0) }) { first, _ in first }
+        return VerdictCase.all(report).map { verdict in
+            let path = verdict.name.split(separator: "/").map(String.init)
+            var data = ["measured": verdict.measured, "condition": verdict.condition, "reason": verdict.reason]
+            if let tolerance = verdict.tolerance { data["tolerance"] = tolerance }
+            if !verdict.details.isEmpty { data["details"] = verdict.details.joined(separator: "\n") }
+            return TestNode(path: ["zcbench", report.kernel] + path, name: path.last ?? verdict.name,
+                            result: result(verdict.outcome), outcome: verdict.outcome.rawValue,
+                            expected: verdict.expected.rawValue, data: data, metrics: cells[verdict.name]?.metrics)
         }
-        var nodes = [node(["module-load"], report.moduleLoad)]
-        for scenario in report.scenarios {
-            nodes += scenario.checks.map { node([scenario.scenario, $0.property], $0) }
-        }
-        for cell in report.matrices.flatMap(\.cells) {
-            nodes.append(TestNode(path: ["zcbench", report.kernel, cell.variant.name, cell.property], name: cell.property,
-                                  result: result(cell.outcome), outcome: cell.outcome.rawValue, expected: cell.expected.rawValue,
-                                  data: ["measured": cell.measured, "condition": cell.condition, "reason": cell.reason,
-                                         "tolerance": cell.tolerance],
-                                  metrics: cell.metrics))
-        }
-        return nodes
     }
 
     static func result(_ outcome: Outcome) -> String {

@@ -34,15 +34,23 @@ public enum JUnitReport {
 
         var name: String
         var result: Result
+        /// Seconds, where known (``VerdictCase/seconds``); written as 0.000 where not.
+        var seconds: Double?
 
         var isFailure: Bool { if case .failure = result { true } else { false } }
         var isError: Bool { if case .error = result { true } else { false } }
         var isSkipped: Bool { if case .skipped = result { true } else { false } }
     }
 
+    /// `zcbench.<release with _ for .>`: Jenkins and GitLab split a classname at its last dot
+    /// into package and class, so the release's own dots would split it.
+    static func classname(_ report: RunReport) -> String {
+        "zcbench.\(report.kernel.replacingOccurrences(of: ".", with: "_"))"
+    }
+
     static func suite(_ report: RunReport, _ cases: [TestCase]) -> [String] {
-        let classname = "zcbench.\(report.kernel)"
-        var out = ["  <testsuite name=\(attribute(classname)) tests=\"\(cases.count)\""
+        let classname = classname(report)
+        var out = ["  <testsuite name=\(attribute("zcbench \(report.kernel)")) tests=\"\(cases.count)\""
             + " failures=\"\(cases.filter(\.isFailure).count)\" errors=\"\(cases.filter(\.isError).count)\""
             + " skipped=\"\(cases.filter(\.isSkipped).count)\" time=\"\(time(report.wallSeconds))\">"]
         let properties: [(String, String?)] = [
@@ -56,7 +64,7 @@ public enum JUnitReport {
         }
         out.append("    </properties>")
         for testCase in cases {
-            let open = "    <testcase name=\(attribute(testCase.name)) classname=\(attribute(classname))"
+            let open = "    <testcase name=\(attribute(testCase.name)) classname=\(attribute(classname)) time=\"\(time(testCase.seconds ?? 0))\""
             switch testCase.result {
             case .passed(let output) where output.isEmpty:
                 out.append(open + "/>")
@@ -82,7 +90,11 @@ public enum JUnitReport {
 
     /// The test cases of one run: ``VerdictCase/all(_:)``, in its order.
     static func cases(_ report: RunReport) -> [TestCase] {
-        VerdictCase.all(report).map(testCase)
+        VerdictCase.all(report).map { verdict in
+            var testCase = testCase(verdict)
+            testCase.seconds = verdict.seconds
+            return testCase
+        }
     }
 
     static func testCase(_ verdict: VerdictCase) -> TestCase {

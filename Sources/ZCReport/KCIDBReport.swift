@@ -42,6 +42,7 @@ public enum KCIDBReport {
                 test.path = path(verdict.name)
                 test.status = status(verdict.outcome)
                 test.comment = ([verdict.measured] + verdict.details).joined(separator: "\n")
+                test.duration = verdict.seconds
                 var misc: [String: Value] = ["outcome": .string(verdict.outcome.rawValue), "expected": .string(verdict.expected.rawValue),
                                              "reason": .string(verdict.reason)]
                 if !verdict.condition.isEmpty { misc["condition"] = .string(verdict.condition) }
@@ -97,6 +98,7 @@ public enum KCIDBReport {
         var path: String?
         var status: String?
         var valid: Bool?
+        var duration: Double?
         var comment: String?
         var misc: [String: Value]?
 

@@ -91,7 +91,11 @@ struct ReporterTests {
         #expect(attribute(root, "tests") == "\(cases.count)")
         #expect(try root.nodes(forXPath: "//failure").count == mismatched)
         #expect(try root.nodes(forXPath: "//error").isEmpty)
-        #expect(Set(cases.map { attribute($0, "classname") }) == ["zcbench.6.12.117+deb12-amd64"])
+        // The release's dots would split the classname into package and class: underscores.
+        #expect(Set(cases.map { attribute($0, "classname") }) == ["zcbench.6_12_117+deb12-amd64"])
+        #expect(attribute(suite, "name") == "zcbench 6.12.117+deb12-amd64")
+        // Every case has a time; a matrix cell its scenario's, as the guest timed it.
+        #expect(cases.allSatisfy { attribute($0, "time") != nil })
         #expect(cases.first.flatMap { attribute($0, "name") } == "module-load")
         let names = cases.compactMap { attribute($0, "name") }
         #expect(names.contains("tcp-zerocopy/mapped-charged"))
@@ -254,12 +258,24 @@ struct ReporterTests {
         #expect(VerdictKTAP.lines(verdict(.pass), number: 1) == ["ok 1 pool-free/steady"])
     }
 
+    @Test("a crashed boot: JSON's nodes are JUnit's cases, the run's error among them")
+    func crashedNodes() throws {
+        let full = try fixture("matrix-sample.ktap")
+        let cut = String(full[..<full.range(of: "    # Subtest: pool-free/release")!.lowerBound])
+        let report = try MatrixSample.report(cut, console: "[ 7.1] BUG: kernel NULL pointer dereference, address: 0\n")
+        let document = try #require(try JSONSerialization.jsonObject(with: JSONReport.data([report])) as? [String: Any])
+        let nodes = try #require(document["nodes"] as? [[String: Any]])
+        let cases = try testcases(try parse(JUnitReport.xml([report])))
+        #expect(nodes.map { ($0["path"] as? [String] ?? []).dropFirst(2).joined(separator: "/") } == cases.compactMap { attribute($0, "name") })
+        #expect(nodes.first?["result"] as? String == "incomplete" && (nodes.first?["path"] as? [String])?.last == "run")
+    }
+
     @Test("two kernels: two suites, totals summed")
     func junitTwoRuns() throws {
         let reports = [try MatrixSample.report(kernel: "6.1.0-56-amd64", series: "6.1"), try MatrixSample.report()]
         let root = try parse(JUnitReport.xml(reports))
         let suites = root.elements(forName: "testsuite")
-        #expect(suites.map { attribute($0, "name") } == ["zcbench.6.1.0-56-amd64", "zcbench.6.12.117+deb12-amd64"])
+        #expect(suites.map { attribute($0, "name") } == ["zcbench 6.1.0-56-amd64", "zcbench 6.12.117+deb12-amd64"])
         let total = suites.compactMap { attribute($0, "tests").flatMap(Int.init) }.reduce(0, +)
         #expect(attribute(root, "tests") == "\(total)")
         #expect(try testcases(root).count == total)
@@ -369,7 +385,7 @@ struct ReporterTests {
         let root = try parse(JUnitReport.xml([report]))
         let load = try #require(try testcases(root).first { attribute($0, "name") == "module-load" })
         #expect(load.elements(forName: "system-out").first?.stringValue?.contains("<script>alert('x')</script> & \"q\" ]]>") == true)
-        #expect(attribute(load, "classname") == "zcbench.6.12<b>&\"x\"")
+        #expect(attribute(load, "classname") == "zcbench.6_12<b>&\"x\"")
 
         #expect(ReportFormat.escape("a\tb\nc", attribute: true) == "a&#9;b&#10;c")
         #expect(ReportFormat.escape("a\u{0}b\u{FFFF}") == "a\u{FFFD}b\u{FFFD}")
