@@ -103,9 +103,13 @@ public struct GuestBoot: Sendable {
         let watching = Task { await watcher.watch() }
         do {
             exit = try await progress.step("booting \(kernel.release) (\(options.accelerator.rawValue)) for \(parameters.scenarios.joined(separator: ", "))") {
-                try await qemu.run()
+                let exit = try await qemu.run()
+                // The live line goes before the step's own last line.
+                watching.cancel()
+                _ = await watching.value
+                progress.endLive()
+                return exit
             }
-            watching.cancel()
         } catch var error as ZCError {
             watching.cancel()
             progress.endLive()
@@ -113,7 +117,6 @@ public struct GuestBoot: Sendable {
             throw error
         }
         let (started, finished) = await watching.value
-        progress.endLive()
         streaming.cancel()
         await streaming.value
         phases.boot = started?.seconds

@@ -13,9 +13,9 @@ struct ResultsWatcher: Sendable {
         let start = ContinuousClock.now
         var started: Duration?
         var finished: Duration?
-        var reported = ContinuousClock.now - .seconds(1)
-        func look() {
-            if let onProgress, ContinuousClock.now - reported >= .milliseconds(500) {
+        var reported = ContinuousClock.now
+        func look(reporting: Bool = true) {
+            if reporting, let onProgress, ContinuousClock.now - reported >= .milliseconds(500) {
                 reported = ContinuousClock.now
                 let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
                 onProgress(ResultsProgress(results: text), ContinuousClock.now - start)
@@ -30,7 +30,7 @@ struct ResultsWatcher: Sendable {
         }
         // QEMU may power off within one interval of the exit line: a last look, so that the
         // line is not missed (its time then is at most one interval late).
-        if finished == nil { look() }
+        if finished == nil { look(reporting: false) }
         return (started, finished)
     }
 }
@@ -65,8 +65,10 @@ public struct ResultsProgress: Sendable, Equatable {
         }
     }
 
-    /// "test 12 of 40: pool-free/steady", or what is known of it.
+    /// "test 12 of 40: pool-free/steady", or what is known of it; before the runner's first
+    /// line, "the guest is booting".
     public var description: String {
+        if total == nil && done == 0 && running == nil { return "the guest is booting" }
         let count = total.map { "test \(min(done + 1, $0)) of \($0)" } ?? "test \(done + 1)"
         return running.map { "\(count): \($0)" } ?? count
     }

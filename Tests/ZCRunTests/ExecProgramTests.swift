@@ -100,7 +100,8 @@ struct ResultsProgressTests {
         #expect(state.description == "test \(state.done + 1) of \(document.plan!): pool-free/release")
         let whole = ResultsProgress(results: sample)
         #expect(whole.running == nil && whole.done == document.tests.count)
-        #expect(ResultsProgress(results: "").description == "test 1")
+        #expect(ResultsProgress(results: "").description == "the guest is booting")
+        #expect(ResultsProgress(results: "KTAP version 1\n1..3\n").description == "test 1 of 3")
         #expect(ResultsProgress(results: "KTAP version 1\n1..3\nok 1 a\n    # Subtest: b\nok 2 b # SKIP no\n").running == nil)
     }
 }
