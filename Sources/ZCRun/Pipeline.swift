@@ -107,12 +107,35 @@ public struct Pipeline: Sendable {
     public func run(_ choice: KernelChoice, plan: RunPlan, options: BootOptions,
                     module: ModuleSource? = nil) async throws -> RunReport {
         try plan.validate()
+        let prepared = try await prepare(choice, module: module)
+        return try await run(prepared, plan: plan, options: options)
+    }
+
+    /// A kernel and what was built for it, ready to boot as often as needed (in parallel:
+    /// nothing is built again), with the time each took.
+    public struct Prepared: Sendable {
+        public var kernel: KernelTarget
+        public var products: BuildProducts
+        public var kernelSeconds: Double
+        public var buildSeconds: Double
+    }
+
+    /// Fetches `choice` and builds the checkout's module (or `module`) and the guest for it.
+    public func prepare(_ choice: KernelChoice, module: ModuleSource? = nil) async throws -> Prepared {
         var clock = ContinuousClock.now
         let kernel = try await kernel(choice)
         let kernelTime = (ContinuousClock.now - clock).seconds
         clock = ContinuousClock.now
         let products = try await build(kernel, module: module)
-        let buildTime = (ContinuousClock.now - clock).seconds
+        return Prepared(kernel: kernel, products: products, kernelSeconds: kernelTime,
+                        buildSeconds: (ContinuousClock.now - clock).seconds)
+    }
+
+    /// Boots `prepared` once and judges `plan`.
+    public func run(_ prepared: Prepared, plan: RunPlan, options: BootOptions) async throws -> RunReport {
+        try plan.validate()
+        let kernel = prepared.kernel, products = prepared.products
+        let kernelTime = prepared.kernelSeconds, buildTime = prepared.buildSeconds
         let boot = GuestBoot(options: options, progress: progress, logger: logger)
         let timeout = options.timeout ?? plan.defaultTimeout(settle: .milliseconds(options.settleMilliseconds))
         var parameters = plan.guestParameters(options: options, timeout: timeout)

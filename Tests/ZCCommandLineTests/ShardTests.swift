@@ -31,6 +31,22 @@ struct ShardTests {
         #expect(part.boots.allSatisfy { $0.plan.selection.properties.count == AccountingProperty.names.count })
     }
 
+    @Test("--jobs N deals each kernel's units to N boots, every unit once, none empty; the default is the host's cores")
+    func jobs() throws {
+        let whole = try bootRequest(["check", "--series", "all", "--jobs", "1"])
+        #expect(whole.jobs == 1 && whole.parts.count == 2)
+        for jobs in [2, 3, 40] {
+            let request = try bootRequest(["check", "--series", "all", "--jobs", "\(jobs)"])
+            let units = request.parts.flatMap { part in part.plan.shardUnits.map { "\(part.boot) \($0)" } }
+            #expect(Set(units).count == units.count)
+            #expect(units.count == self.units(whole).count, "\(jobs) jobs")
+            let perKernel = whole.boots[0].plan.shardUnits.count
+            #expect(request.parts.count == 2 * min(jobs, perKernel))
+        }
+        #expect(try bootRequest(["check"]).jobs == ProcessInfo.processInfo.activeProcessorCount)
+        #expect(throws: ZCError.self) { _ = try bootRequest(["check", "--jobs", "0"]) }
+    }
+
     @Test("--shard that is not K/N with 1 <= K <= N is a usage error", arguments: ["0/2", "3/2", "1/0", "0/0", "a/b", "1", "1/2/3"])
     func badShard(_ text: String) throws {
         let error = #expect(throws: ZCError.self) { _ = try bootRequest(["check", "--shard", text]) }

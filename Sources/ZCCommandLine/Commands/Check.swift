@@ -16,6 +16,10 @@ public struct CheckCommand: AsyncParsableCommand {
     @Flag(name: .customLong("exit-code"), help: "Exit as `git bisect run` expects: 0 good, 1 bad, 125 skip (the module does not build, or the guest gave no measurement), 128 abort (zcbench itself cannot run).")
     public var bisectExitCode = false
 
+    @Option(help: ArgumentHelp("QEMUs at once: each kernel's work split into this many boots side by side (as --shard splits it), merged into one report (default: the host's cores).",
+                               valueName: "n"))
+    public var jobs: Int?
+
     @OptionGroup public var shard: ShardOptions
     @OptionGroup public var selection: SelectionOptions
     @OptionGroup public var kernel: KernelOptions
@@ -31,7 +35,9 @@ public struct CheckCommand: AsyncParsableCommand {
         let kernels = try kernel.choices()
         let plan = try selection.plan(pipeline, scenarios: properties == nil ? ScenarioCatalog.check : [],
                                       properties: properties ?? AccountingProperty.allNames, kernels: kernels)
-        return BootRequest(kernels: kernels, plan: plan, options: try boot.options(), shard: try shard.value())
+        let jobs = self.jobs ?? ProcessInfo.processInfo.activeProcessorCount
+        guard jobs >= 1 else { throw ZCError(.usage, "--jobs must be at least 1") }
+        return BootRequest(kernels: kernels, plan: plan, options: try boot.options(), shard: try shard.value(), jobs: jobs)
     }
 
     public func run() async throws {
