@@ -15,17 +15,15 @@
  * as stat.<key>, sampled (after a flush through zcpool) with the cgroup
  * empty before the program starts and once it has exited -, after's
  * memory_peak (the most the cgroup held while the program ran, where the
- * kernel has memory.peak), exit_status or, killed, signal. Cases: setup (cgroup, port, variant), started (the
- * program was executed), exited (it exited by itself, any status).
+ * kernel has memory.peak), exit_status or, killed, signal. Cases: setup
+ * (cgroup, port, variant), started (the program was executed), exited (it
+ * exited by itself, any status).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -44,7 +42,7 @@
 
 static const char *const exec_cases[] = { "setup", "started", "exited" };
 
-/* Read the argv file into buf; fill argv (NULL-terminated). Returns argc or -1. */
+/* Read the argv file into buf, fill argv (NULL-terminated); argc or -1. */
 static int exec_read_argv(char *buf, size_t len, char **argv)
 {
 	ssize_t n, at = 0;
@@ -63,7 +61,8 @@ static int exec_read_argv(char *buf, size_t len, char **argv)
 			       ZCB_PATH_EXEC_ARGV);
 		return -1;
 	}
-	for (ssize_t i = 0; i < at && argc < EXEC_MAX_ARGS; i += strlen(buf + i) + 1)
+	for (ssize_t i = 0; i < at && argc < EXEC_MAX_ARGS;
+	     i += strlen(buf + i) + 1)
 		argv[argc++] = buf + i;
 	argv[argc] = NULL;
 	return argc;
@@ -79,7 +78,7 @@ static int exec_sample(const char *cg, const char *point)
 	int off;
 
 	if (memcg_flush())
-		ktap_print_msg("flushing memcg stats: %m (memory.stat as last flushed)");
+		ktap_print_msg("flushing memcg stats: %m (memory.stat as flushed last)");
 	current = cg_read_long(cg, "memory.current");
 	if (current < 0 || cg_read(cg, "memory.stat", stat, sizeof(stat)) < 0) {
 		ktap_print_msg("reading %s's memory files: %m", cg);
@@ -87,7 +86,8 @@ static int exec_sample(const char *cg, const char *point)
 	}
 	snprintf(name, sizeof(name), "%s.memory_current", point);
 	ktap_metric(name, current);
-	if (!strcmp(point, "after") && (value = cg_read_long(cg, "memory.peak")) >= 0)
+	if (!strcmp(point, "after") &&
+	    (value = cg_read_long(cg, "memory.peak")) >= 0)
 		ktap_metric("after.memory_peak", value);
 	for (line = stat; *line; line += off) {
 		if (sscanf(line, "%95s %ld%n", key, &value, &off) != 2)
@@ -136,7 +136,7 @@ static int exec_run(const char *cg, int port, char **argv, int *exec_err)
 	if (pid < 0)
 		return -1;
 	if (!pid) {
-		int null = open("/dev/null", O_RDONLY);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 		close(fds[0]);
 		if (cg_enter(cg, 0) || chdir(ZCB_PATH_EXEC_DIR) || null < 0 ||

@@ -271,7 +271,8 @@ static bool run_design(unsigned int n, const char *design,
 	cfg.variant = design;
 	for (i = 0; i < ntmx; i++) {
 		snprintf(name, sizeof(name), "%s/%s", design, tmx[i]->name);
-		if (zct_in_kernel(design) && tmx[i]->run == test_tcpmx_double_charge)
+		if (zct_in_kernel(design) &&
+		    tmx[i]->run == test_tcpmx_double_charge)
 			ktap_test_result(true, n + i, name, IN_KERNEL_NO_PAUSE);
 		else
 			ok &= run_scenario(n + i, name, tmx[i], &cfg);
