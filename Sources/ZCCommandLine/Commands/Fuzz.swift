@@ -64,7 +64,8 @@ public struct FuzzCommand: AsyncParsableCommand {
 
     public func run() async throws {
         let pipeline = try makePipeline()
-        let plan = try plan(pipeline.module())
+        // On a kernel built with a real-path design, that design in place of the stock one.
+        let plan = try plan(pipeline.module(on: try kernel.choices()))
         let options = try boot.options(defaultCPUs: 2)
         var reports: [RunReport] = []
         let shard = try self.shard.value()
