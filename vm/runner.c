@@ -11,7 +11,8 @@
  * scenario that runs once, then for each variant of zcbench.variants the
  * test <variant>/reload (zcpool.ko loaded again with variant=<variant>) and
  * one subtest <variant>/<scenario> per matrix scenario. Without
- * zcbench.variants the matrix scenarios run once, with the variant loaded.
+ * zcbench.variants the matrix scenarios run once, with the variant loaded,
+ * unless zcbench.tcp_designs names designs: then only the real path's.
  * Then, for each design of zcbench.tcp_designs, the test <design>/patch
  * (the zctcp livepatch loaded with design=<design>, or unloaded for the
  * stock kernel's tcp-unaccounted and for a design the kernel was built
@@ -428,7 +429,8 @@ int main(int argc, char **argv)
 	 * and, with designs, the real path; the others run once.
 	 */
 	for (i = 0; i < count; i++) {
-		bool sim = matrix_find(names[i]);
+		/* Designs without variants: no simulated path. */
+		bool sim = matrix_find(names[i]) && (nvar || !ndes);
 		bool real = ndes && tcp_matrix_find(names[i]);
 
 		if (sim)

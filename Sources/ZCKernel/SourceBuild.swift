@@ -41,7 +41,7 @@ public struct SourceBuild: Sendable, Equatable, Codable {
     public var sourceVersion: String
     /// The kernel's release (include/config/kernel.release).
     public var release: String
-    /// The fragments and patches, as given (zcbench's own first).
+    /// The fragments (zcbench's own first) and patches, by absolute path.
     public var fragments: [String]
     public var patches: [String]
     /// The real-path design the patches build in (``SourceBuildRequest/design``).
@@ -216,7 +216,8 @@ public struct KernelSourceBuilder: Sendable {
             .trimmingCharacters(in: .whitespacesAndNewlines)
         let build = SourceBuild(name: name, series: request.series, debug: request.debug, source: Self.sourcePackage(request.series),
                                 sourceVersion: version, release: release, fragments: fragmentFiles.map(\.path),
-                                patches: request.patches, design: request.design, seconds: (ContinuousClock.now - start).seconds)
+                                patches: request.patches.map { URL(fileURLWithPath: $0).path }, design: request.design,
+                                seconds: (ContinuousClock.now - start).seconds)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(build).write(to: directory.appendingPathComponent("build.json"), options: .atomic)

@@ -79,7 +79,8 @@ extension VM {
             let patched = try await builder.build(SourceBuildRequest(series: .v6_1, debug: true, patches: [patch],
                                                                       design: "tcp-kmem"))
             let stock = try await builder.build(SourceBuildRequest(series: .v6_1, debug: true))
-            #expect(patched.design == "tcp-kmem" && patched.patches == [patch] && patched.name != stock.name)
+            #expect(patched.design == "tcp-kmem" && patched.name != stock.name)
+            #expect(patched.patches.map { URL(fileURLWithPath: $0).lastPathComponent } == ["tcp-kmem.patch"])
             #expect(patched.release == stock.release)
             // On the patched kernel the stock kernel's design is gone; tcp-kmem runs as the kernel's.
             let onPatched = try fixture.pipeline.module(on: [.build(patched.name)])
