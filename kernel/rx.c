@@ -56,6 +56,14 @@ static void zcpool_fill(struct zcpool_page *d, u64 qid, u64 pattern)
 /*
  * Free a unit: release what is left of its socket charge and give back its
  * pages that are not out (copied, or never consumed).
+ *
+ * Which pages are out is read under the pool lock, in the same pass that
+ * clears their unit: from then on a recycling pass (another queue's FEED,
+ * the pool's work item) may take an out page and put it back, and a FEED
+ * may have it again, QUEUED - read later, its state would send it to the
+ * free list a second time while it sits on another list (the debug 6.12
+ * kernel's KASAN caught the FEED's list_del_init() writing into a stale
+ * stack frame, fuzzing pool-free on 4 vCPUs).
  */
 static void zcpool_unit_release(struct zcpool_queue *q, struct zcpool_unit *u)
 {
@@ -69,12 +77,15 @@ static void zcpool_unit_release(struct zcpool_queue *q, struct zcpool_unit *u)
 		d->sock = false;
 		d->unit = NULL;
 		zcpool_stats_page_add(d);
+		/* The pool's now: not this unit's to give back. */
+		if (d->state == ZCPOOL_PAGE_OUT)
+			u->pages[i] = NULL;
 	}
 	spin_unlock(&zcpool_pool.lock);
 	zcpool_memcg_sock_uncharge(q->memcg, u->sock_pages);
 
 	for (i = 0; i < u->nr; i++) {
-		if (u->pages[i]->state != ZCPOOL_PAGE_OUT)
+		if (u->pages[i])
 			zcpool_pool_put(u->pages[i]);
 	}
 	list_del(&u->node);

@@ -68,6 +68,28 @@ extension VM {
             #expect(report.passed, "\(plan.summary(report, kernel: .build(build.name)))")
         }
 
+        /// The race the debug 6.12 kernel found on 4 vCPUs (fuzz seed 2026, 60 s per design):
+        /// a queue's unit release read whether a page was out after letting go of the pool
+        /// lock, and gave back to the free list a page a recycling pass had already given
+        /// back and a FEED had taken again; KASAN saw the FEED's list_del_init() write into
+        /// a stale stack frame (kernel/rx.c, zcpool_unit_release()). Before the fix, this
+        /// fuzz crashed as the note of the fix says; a race is a matter of chance, so a pass
+        /// here says the window did not open in 60 s, not that it cannot.
+        @Test("fuzzing pool-free for 60 s on the debug 6.12 kernel with 4 vCPUs: no KASAN report (the unit-release race stays fixed)")
+        func unitReleaseRace() async throws {
+            let fixture = try VMFixture("kernel-build-race")
+            let build = try await fixture.pipeline.sourceBuilder.build(SourceBuildRequest(series: .v6_12, debug: true))
+            let plan = try FuzzPlan(seconds: 60, seed: 2026, variants: ["pool-free"])
+            var options = BootOptions()
+            options.cpus = 4
+            let report = try await plan.run(fixture.pipeline, kernel: .build(build.name), options: options)
+            defer { fixture.finish(passed: report.passed) }
+            #expect(report.problem == nil, "\(report.problem ?? ""): \(report.consoleExcerpt.joined(separator: "\n"))")
+            let fuzz = try #require(report.scenarios.first { $0.scenario == "zcpool-fuzz" })
+            #expect(try #require(fuzz.metrics["pool-free.ops"]) > 10_000)
+            #expect(report.passed, "\(plan.summary(report, kernel: .build(build.name)))")
+        }
+
         /// The patch and the livepatch side by side on the same debug config of the same
         /// source: each real-path property judged on the kernel patched with tcp-kmem (no
         /// livepatch) and on the stock build under the livepatch's tcp-kmem.
