@@ -33,6 +33,7 @@ static const char * const zcpool_fault_names[] = {
 	[ZCPOOL_FAULT_OOPS_ON_ORPHANS]	= ZCPOOL_FAULT_ORPHAN_OOPS,
 	[ZCPOOL_FAULT_LYING_COUNTERS]	= ZCPOOL_FAULT_COUNTERS_LIE,
 	[ZCPOOL_FAULT_UAF_ON_ORPHANS]	= ZCPOOL_FAULT_ORPHAN_UAF,
+	[ZCPOOL_FAULT_RELEASE_SLOWLY]	= ZCPOOL_FAULT_SLOW_RELEASE,
 };
 
 /**
@@ -125,7 +126,8 @@ MODULE_PARM_DESC(fault,
 		 "(pages still out at their queue's release are leaked when recycled, still charged), "
 		 "orphan-oops (BUG() on such a page instead), "
 		 "counters-lie (the double- and under-charge counters read 0; charges unchanged) "
-		 "or orphan-uaf (such a page reads its freed queue when recycled: KASAN sees it)");
+		 "orphan-uaf (such a page reads its freed queue when recycled: KASAN sees it) "
+		 "or slow-release (a unit's release sleeps 2 ms after the pool lock: a wider window, no bug)");
 
 module_param_named(ibt_check, zcpool_ibt_check, bool, 0444);
 MODULE_PARM_DESC(ibt_check,

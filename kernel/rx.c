@@ -22,6 +22,7 @@
  */
 #include "zcpool.h"
 
+#include <linux/delay.h>
 #include <linux/highmem.h>
 #include <linux/mm.h>
 #include <linux/mmap_lock.h>
@@ -82,6 +83,8 @@ static void zcpool_unit_release(struct zcpool_queue *q, struct zcpool_unit *u)
 			u->pages[i] = NULL;
 	}
 	spin_unlock(&zcpool_pool.lock);
+	if (READ_ONCE(zcpool_fault) == ZCPOOL_FAULT_RELEASE_SLOWLY)
+		usleep_range(2000, 2500);
 	zcpool_memcg_sock_uncharge(q->memcg, u->sock_pages);
 
 	for (i = 0; i < u->nr; i++) {

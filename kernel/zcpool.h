@@ -151,6 +151,7 @@ enum zcpool_fault {
 	ZCPOOL_FAULT_OOPS_ON_ORPHANS,
 	ZCPOOL_FAULT_LYING_COUNTERS,
 	ZCPOOL_FAULT_UAF_ON_ORPHANS,
+	ZCPOOL_FAULT_RELEASE_SLOWLY,
 };
 
 /* One RECEIVE call (rx.c drives it, batch.c maps its batches). */

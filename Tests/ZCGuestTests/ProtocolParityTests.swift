@@ -105,7 +105,7 @@ struct ModuleInterfaceTests {
     func checkout() throws {
         let module = try #require(ModuleInterface(header: try TestSupport.repositoryFile(ModuleInterface.headerPath)))
         #expect(module.variants == ["unaccounted", "v1", "v2", "pool-free", "batch", "steal"])
-        #expect(module.faults == ["orphan-leak", "orphan-oops", "counters-lie", "orphan-uaf"])
+        #expect(module.faults == ["orphan-leak", "orphan-oops", "counters-lie", "orphan-uaf", "slow-release"])
     }
 
     @Test("the livepatch's header names the real path's three designs, the stock kernel first")
