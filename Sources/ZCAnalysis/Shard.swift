@@ -58,9 +58,14 @@ extension RunReport {
         for part in parts where (part.accelerator, part.cpus, part.sizeMiB) != (merged.accelerator, merged.cpus, merged.sizeMiB) {
             throw MergeError(message: "the parts of \(merged.kernel) ran on different machines' settings (accelerator, vCPUs, size): \(merged.runDirectory) and \(part.runDirectory)")
         }
-        let scenarios = parts.flatMap(\.scenarios)
-        if let twice = scenarios.map(\.scenario).first(where: { name in scenarios.filter { $0.scenario == name }.count > 1 }) {
-            throw MergeError(message: "scenario \(twice) of \(merged.kernel) is in two of the reports: they are not shards of one command")
+        // A scenario in several parts (zcpool-fuzz, its designs dealt to shards) is one.
+        var scenarios: [ScenarioReport] = []
+        for scenario in parts.flatMap(\.scenarios) {
+            if let index = scenarios.firstIndex(where: { $0.scenario == scenario.scenario }) {
+                scenarios[index] = scenarios[index].merging(scenario)
+            } else {
+                scenarios.append(scenario)
+            }
         }
         func rank(_ list: [String], _ name: String) -> Int { list.firstIndex(of: name) ?? list.count }
         merged.scenarios = scenarios.enumerated().sorted { a, b in
@@ -106,6 +111,44 @@ extension RunReport {
         }
         merged.builtIn = matrices.lazy.compactMap(\.builtIn).first
         return merged
+    }
+}
+
+extension ScenarioReport {
+    /// This scenario's report and another part's, as one: checks of both (a check both
+    /// have - the fuzzer's unload, after each part's designs - is the worse of the two,
+    /// measured as both), metrics of both, problems listed.
+    public func merging(_ other: ScenarioReport) -> ScenarioReport {
+        var merged = self
+        for check in other.checks {
+            guard let index = merged.checks.firstIndex(where: { $0.property == check.property }) else {
+                merged.checks.append(check)
+                continue
+            }
+            let mine = merged.checks[index]
+            var worse = check.outcome.severity > mine.outcome.severity ? check : mine
+            if mine.measured != check.measured { worse.measured = "\(mine.measured); \(check.measured)" }
+            merged.checks[index] = worse
+        }
+        merged.metrics = Metrics(metrics.values.merging(other.metrics.values) { mine, _ in mine })
+        merged.problem = [problem, other.problem].compactMap { $0 }.joined(separator: "; ").nilIfEmpty
+        let notes = (self.notes ?? []) + (other.notes ?? [])
+        merged.notes = notes.isEmpty ? nil : notes
+        return merged
+    }
+}
+
+extension Outcome {
+    /// How bad, for merging: a crash, then a mismatch, then what matches.
+    var severity: Int {
+        switch self {
+        case .pass: 0
+        case .xfail: 1
+        case .skipped: 2
+        case .xpass: 3
+        case .fail: 4
+        case .crashed: 5
+        }
     }
 }
 

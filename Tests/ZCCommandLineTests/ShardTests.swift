@@ -53,6 +53,22 @@ struct ShardTests {
         #expect(error?.code == .usage && error?.message == "--shard takes K/N with 1 <= K <= N (e.g. 1/2), not '\(text)'")
     }
 
+    @Test("a fuzz's scenario from two shards is one: each design's checks, the shared unload the worse of the two")
+    func mergeFuzz() throws {
+        func check(_ name: String, _ outcome: Outcome) -> Check {
+            Check(property: name, expected: .pass, outcome: outcome, measured: "\(name) \(outcome.rawValue)", condition: "", reason: "")
+        }
+        let first = ScenarioReport(scenario: "zcpool-fuzz", metrics: Metrics(["pool-free.ops": 10]),
+                                   checks: [check("pool-free-run", .pass), check("unload", .pass)])
+        let second = ScenarioReport(scenario: "zcpool-fuzz", metrics: Metrics(["v1.ops": 20]),
+                                    checks: [check("v1-run", .pass), check("unload", .fail)])
+        let merged = first.merging(second)
+        #expect(merged.checks.map(\.property) == ["pool-free-run", "unload", "v1-run"])
+        #expect(merged.checks[1].outcome == .fail && merged.checks[1].measured == "unload pass; unload fail")
+        #expect(merged.metrics.values == ["pool-free.ops": 10, "v1.ops": 20])
+        #expect(!merged.passed && first.merging(first).passed)
+    }
+
     @Test("a report cut in two merges back to the same cells, scenarios and verdict; overlapping parts are refused")
     func merge() throws {
         let whole = try MatrixSample.report()
