@@ -29,12 +29,15 @@ public struct BootRequest: Sendable {
 
     /// Boots each kernel once with its plan and judges it; with `jobs` > 1, in parts.
     func reports(_ pipeline: Pipeline) async throws -> [RunReport] {
-        if jobs > 1 { return try await parallelReports(pipeline) }
         var reports: [RunReport] = []
-        for boot in boots {
-            var report = try await pipeline.run(boot.kernel, plan: boot.plan, options: options)
-            report.shard = shard
-            reports.append(report)
+        if jobs > 1 {
+            reports = try await parallelReports(pipeline)
+        } else {
+            for boot in boots {
+                var report = try await pipeline.run(boot.kernel, plan: boot.plan, options: options)
+                report.shard = shard
+                reports.append(report)
+            }
         }
         if let shard, reports.isEmpty {
             pipeline.progress.note("shard \(shard): no work of this command falls to it")
