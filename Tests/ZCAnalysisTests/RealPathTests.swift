@@ -102,11 +102,11 @@ struct RealPathTests {
         let cell = try #require(try self.matrix(unseen)["tcp-kmem", "double-charge"])
         #expect(cell.outcome == .fail)
         #expect(cell.measured.contains("the livepatch charged 128 pages in the 128-page call where memory.current shows "), "\(cell.measured)")
-        // The cross-check's tolerance: 2 pages, an eighth of a larger call. 28 of a 32-page
-        // call (seen on a loaded host) holds; 27 does not.
+        // The cross-check's tolerance: 2 pages, half of a larger call. 19 of a 32-page call
+        // (seen on the debug 6.1 kernel) holds; 15 does not.
         let v1 = "tcp-v1/double-charge"
         let inserted = try captured(v1, "p32.inserted.memory_current")
-        for (short, holds) in [(4, true), (5, false)] {
+        for (short, holds) in [(13, true), (16, true), (17, false)] {
             let cell = try #require(try self.matrix(try edited(v1, "p32.inserted.memory_current", to: inserted - Int64(short) * 4096))["tcp-v1", "double-charge"])
             #expect(cell.measured.contains("disagree") != holds, "\(short) pages short: \(cell.measured)")
         }
