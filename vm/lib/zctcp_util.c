@@ -83,8 +83,12 @@ static int zct_wait_transition(void)
 	char state[8];
 
 	for (waited = 0; waited < ZCT_TRANSITION_MS; waited += ZCT_TICK_MS) {
+		/*
+		 * Gone: ENOENT, or ENODEV while its kobject is being
+		 * removed (seen on the debug 6.12 kernel).
+		 */
 		if (zcp_read_line(ZCTCP_SYSFS_TRANSITION, state, sizeof(state)))
-			return errno == ENOENT ? 0 : -1;
+			return errno == ENOENT || errno == ENODEV ? 0 : -1;
 		if (!strcmp(state, "0"))
 			return 0;
 		zct_sleep_tick();
