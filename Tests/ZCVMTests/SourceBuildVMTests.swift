@@ -146,7 +146,9 @@ extension VM {
         func useAfterFree() async throws {
             let fixture = try VMFixture("kernel-build-uaf")
             let build = try await fixture.pipeline.sourceBuilder.build(SourceBuildRequest(series: .v6_1, debug: true))
-            let plan = try FuzzPlan(seconds: 5, seed: 77, variants: ["pool-free"], fault: "orphan-uaf", faults: fixture.faults)
+            // The fault fires when the fuzz happens to recycle a page after its queue's
+            // release: 5 s on the debug kernel once saw none, so 20 s.
+            let plan = try FuzzPlan(seconds: 20, seed: 77, variants: ["pool-free"], fault: "orphan-uaf", faults: fixture.faults)
             var options = BootOptions()
             options.cpus = 2
             let debug = try await plan.run(fixture.pipeline, kernel: .build(build.name), options: options)
