@@ -50,15 +50,14 @@ public enum JSONReport {
     /// The nodes of one run: the cases of ``VerdictCase/all(_:)`` (JUnit's, the verdict
     /// KTAP's), a matrix cell's with its metrics.
     static func nodes(_ report: RunReport) -> [TestNode] {
-        let cells = Dictionary(report.matrices.flatMap(\.cells).map { ("\($0.variant)/\($0.property)", $0) }) { first, _ in first }
-        return VerdictCase.all(report).map { verdict in
+        VerdictCase.all(report).map { verdict in
             let path = verdict.name.split(separator: "/").map(String.init)
             var data = ["measured": verdict.measured, "condition": verdict.condition, "reason": verdict.reason]
             if let tolerance = verdict.tolerance { data["tolerance"] = tolerance }
             if !verdict.details.isEmpty { data["details"] = verdict.details.joined(separator: "\n") }
             return TestNode(path: ["zcbench", report.kernel] + path, name: path.last ?? verdict.name,
                             result: result(verdict.outcome), outcome: verdict.outcome.rawValue,
-                            expected: verdict.expected.rawValue, data: data, metrics: cells[verdict.name]?.metrics)
+                            expected: verdict.expected.rawValue, data: data, metrics: verdict.metrics)
         }
     }
 

@@ -35,7 +35,6 @@ public enum KCIDBReport {
             build.comment = "zcpool.ko and zctcp.ko built by kbuild against \(report.kernel)"
             build.status = report.moduleLoad.outcome.matchesExpectation ? "PASS" : "FAIL"
             document.builds.append(build)
-            let cells = Dictionary(report.matrices.flatMap(\.cells).map { ("\($0.variant)/\($0.property)", $0) }) { a, _ in a }
             for verdict in VerdictCase.all(report) {
                 var test = Entry(id: "\(id):\(path(verdict.name))")
                 test.build_id = id
@@ -47,8 +46,8 @@ public enum KCIDBReport {
                                              "reason": .string(verdict.reason)]
                 if !verdict.condition.isEmpty { misc["condition"] = .string(verdict.condition) }
                 if let tolerance = verdict.tolerance, !tolerance.isEmpty { misc["tolerance"] = .string(tolerance) }
-                if let cell = cells[verdict.name] {
-                    misc["metrics"] = .object(cell.metrics.values.mapValues { .integer($0) })
+                if let metrics = verdict.metrics {
+                    misc["metrics"] = .object(metrics.values.mapValues { .integer($0) })
                 }
                 test.misc = misc
                 document.tests.append(test)

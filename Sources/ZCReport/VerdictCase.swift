@@ -18,6 +18,8 @@ public struct VerdictCase: Sendable, Equatable {
     /// `elapsed_ms`), a once-only scenario's on its first check (its checks are one run),
     /// the module load as the boot phase; a crashed run its wall time.
     public var seconds: Double?
+    /// A matrix cell's metrics, every figure's source; nil for the other cases.
+    public var metrics: Metrics?
 
     /// The cases of `report`, in report order.
     public static func all(_ report: RunReport) -> [VerdictCase] {
@@ -53,6 +55,7 @@ public struct VerdictCase: Sendable, Equatable {
                                       measured: cell.measured, condition: cell.condition, reason: cell.reason,
                                       tolerance: cell.tolerance)
             verdict.seconds = seconds(cell.metrics)
+            verdict.metrics = cell.metrics
             cases.append(verdict)
         }
         return cases

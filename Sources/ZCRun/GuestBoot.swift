@@ -97,8 +97,12 @@ public struct GuestBoot: Sendable {
         try? Data(qemu.config.command.description.utf8).write(to: directory.appendingPathComponent("qemu.cmdline"))
         let exit: QemuExit
         let progress = self.progress
-        let watcher = ResultsWatcher(file: resultsFile) { state, elapsed in
-            progress.live(String(format: "    %@, %.0f s", state.description, elapsed.seconds))
+        // The live line reads the results twice a second: only where it is shown.
+        var watcher = ResultsWatcher(file: resultsFile)
+        if progress.enabled {
+            watcher.onProgress = { state, elapsed in
+                progress.live(String(format: "    %@, %.0f s", state.description, elapsed.seconds))
+            }
         }
         let watching = Task { await watcher.watch() }
         do {
