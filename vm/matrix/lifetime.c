@@ -22,7 +22,7 @@
 #include "matrix.h"
 #include "rxq.h"
 
-#define HELD_WAIT_MS		3000
+#define HELD_WAIT_MS		2000
 #define ZOMBIE_WAIT_MS		10000
 #define ZOMBIE_POLL_MS		20
 
@@ -190,9 +190,9 @@ out:
 
 /*
  * unload: receive size, vmsplice it into pipes, munmap, close, RECLAIM,
- * then rmmod while the pipes still pin the pages: what stays charged once
- * the module is gone (unloaded), and once the pipes let go (released)?
- * Then load the module again with the same variant.
+ * then rmmod while the pipes still pin the pages and load the module again
+ * with the same variant: what stays charged once the module that received
+ * the pages is gone (unloaded), and once the pipes let go (released)?
  */
 int test_mx_unload(const char *name, const struct zc_config *cfg)
 {
@@ -203,6 +203,7 @@ int test_mx_unload(const char *name, const struct zc_config *cfg)
 	struct rxq q = RXQ_INIT;
 	char params[64];
 	int rmmod_errno;
+	int64_t t;
 	size_t pinned = 0;
 	bool ok;
 
@@ -225,24 +226,31 @@ int test_mx_unload(const char *name, const struct zc_config *cfg)
 	mx_case(&m, ok && pinned == q.off, cases[0]);
 
 	/*
-	 * The module is loaded again whatever the samples show. Without it
-	 * nothing drains memcg's per-cpu stock, so "unloaded" may read up to
-	 * the charge batch high; "released" is taken once it is back.
+	 * The module is loaded again, whatever happened, before the pipes
+	 * let go: the new instance knows nothing of the old pool's pages, so
+	 * what stays charged is still what outlived the unload, and its
+	 * flush_memcg_stats makes the "unloaded" sample exact at once
+	 * (without the module a sample waits FALLBACK_SETTLE_MS for memcg's
+	 * periodic flush). "released" is taken once the pipes are closed.
 	 */
+	t = monotonic_ns();
 	rmmod_errno = zcp_module_unload() ? errno : 0;
 	ktap_metric("rmmod_errno", rmmod_errno);
-	mx_sample(&m, m.cg, "unloaded", NULL);
-	mx_pipes_close(&pipes);
+	ktap_metric("rmmod_ms", ms_since(t));
 	if (rmmod_errno) {
 		ktap_print_msg("delete_module: %s", strerror(rmmod_errno));
 		ok = true;
 	} else {
 		snprintf(params, sizeof(params), "variant=%s", m.variant);
+		t = monotonic_ns();
 		ok = !zcp_module_load(params) &&
 		     !zcp_wait_path(ZCPOOL_DEVICE, 5000);
+		ktap_metric("reload_ms", ms_since(t));
 		if (!ok)
 			ktap_print_msg("load zcpool.ko %s: %m", params);
 	}
+	mx_sample(&m, m.cg, "unloaded", NULL);
+	mx_pipes_close(&pipes);
 	mx_case(&m, ok, cases[1]);
 	mx_sample(&m, m.cg, "released", NULL);
 out:
