@@ -13,12 +13,16 @@
  *   v2           tag (cmpxchg)            -                 one NOFAIL MEMCG_SOCK
  *                                                           charge of the tagged
  *   pool-free    kmem charge per page     -                 -
+ *   pool-free-   one kmem charge of the   -                 -
+ *   batched      batch (objcg refs in
+ *                one go) + tag per page
  *   batch        kmem charge per page     release sock      -
  *   steal        move sock charge to      -                 -
  *                the page + tag
  *
  * v1 and v2 drop the page charge at the last unmap, the others when the
- * pool recycles the page (pool.c). The pause point INSERTED sits between
+ * pool recycles the page (pool.c; pool-free-batched with one uncharge per
+ * recycling pass and objcg). The pause point INSERTED sits between
  * the insert (and the accounting of the inserted pages) and the work after
  * the batch.
  */
@@ -117,6 +121,8 @@ static unsigned int zcpool_batch_charge(struct zcpool_rx *rx, int *err)
 		*err = zcpool_batch_charge_v1(rx);
 		return *err ? 0 : rx->nr;
 	}
+	if (rx->q->variant == ZCPOOL_VARIANT_POOL_FREE_BATCHED)
+		return zcpool_memcg_charge_bulk(rx->batch, rx->nr, err);
 	for (i = 0; i < rx->nr && !ret; i++) {
 		struct zcpool_page *d = rx->batch[i];
 

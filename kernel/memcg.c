@@ -5,8 +5,10 @@
  * calls what).
  *
  * __memcg_kmem_charge_page(), __memcg_kmem_uncharge_page(),
- * mem_cgroup_charge_skmem(), mem_cgroup_uncharge_skmem() and
- * __mod_memcg_state() are not exported to modules. They are resolved at
+ * mem_cgroup_charge_skmem(), mem_cgroup_uncharge_skmem(),
+ * __mod_memcg_state(), obj_cgroup_charge(), obj_cgroup_uncharge() and the
+ * task's objcg (get_obj_cgroup_from_current() before 6.7,
+ * current_obj_cgroup() since) are not exported to modules. They are resolved at
  * load time (ksym.c); if any is missing the module refuses to load and
  * names it.
  * cgroup_rstat_flush() (css_rstat_flush() since 6.16), root_mem_cgroup and
@@ -22,6 +24,11 @@
  *   KMEM       memcg_data = objcg | MEMCG_DATA_KMEM, set and cleared by the
  *              kmem API itself; the page allocator's free path would also
  *              uncharge it, so a kmem page may be freed by anyone.
+ *   KMEM_BULK  the same memcg_data, each page with an objcg reference of
+ *              its own, but charged for a whole batch with one
+ *              obj_cgroup_charge() (kmemcg.h), and uncharged with one
+ *              obj_cgroup_uncharge() per recycling pass and objcg; the kmem
+ *              API and the free path may still drop it page by page.
  *   TAG, RAW, SOCK_UNMAP, SOCK
  *              memcg_data = the memcg (no flag bit, as for a user page),
  *              with a css reference. Such a page must never reach the page
@@ -331,6 +338,7 @@ void zcpool_memcg_uncharge_page(struct zcpool_page *d)
 {
 	switch (d->charge) {
 	case ZCPOOL_CHARGE_KMEM:
+	case ZCPOOL_CHARGE_KMEM_BULK:
 		zcpool_mc.kmem_uncharge_page(d->page, 0);
 		break;
 	case ZCPOOL_CHARGE_RAW:
@@ -349,6 +357,98 @@ void zcpool_memcg_uncharge_page(struct zcpool_page *d)
 		break;
 	}
 	d->charge = ZCPOOL_CHARGE_NONE;
+}
+
+/**
+ * zcpool_memcg_charge_bulk() - pool-free-batched's charge of a batch
+ * @pages: the batch; owned by the caller, uncharged, mapped nowhere
+ * @n: how many, at most KMEMCG_BULK_MAX_PAGES
+ * @err: set to -ENOMEM if a charge failed, else left alone
+ *
+ * What zcpool_memcg_charge_page() with KMEM does for each page, in one
+ * call: kmemcg_charge_bulk() charges the calling task's objcg for all n
+ * pages and takes their n objcg references, and each page gets the
+ * memcg_data the kmem API would give it (KMEM_BULK). In the root cgroup
+ * nothing is charged. If the bulk charge fails (at memory.max), the pages
+ * are charged one by one with the kmem API up to the first refusal, so a
+ * batch at the limit maps what pool-free's would.
+ *
+ * Return: how many pages from the head of @pages are charged (all of them
+ * unless *@err was set).
+ */
+unsigned int zcpool_memcg_charge_bulk(struct zcpool_page **pages,
+				      unsigned int n, int *err)
+{
+	struct obj_cgroup *objcg;
+	unsigned int i;
+	int ret;
+
+	objcg = kmemcg_charge_bulk(&zcpool_mc, n, KMEMCG_GFP_TRY, &ret);
+	if (objcg) {
+		for (i = 0; i < n; i++) {
+			kmemcg_tag_kmem(pages[i]->page, objcg);
+			pages[i]->charge = ZCPOOL_CHARGE_KMEM_BULK;
+		}
+		return n;
+	}
+	if (!ret)
+		return n;	/* the root cgroup: nothing to charge */
+	for (i = 0; i < n; i++) {
+		ret = zcpool_memcg_charge_page(pages[i], ZCPOOL_CHARGE_KMEM, NULL);
+		if (ret) {
+			*err = ret;
+			break;
+		}
+	}
+	return i;
+}
+
+/**
+ * zcpool_memcg_uncharge_list() - drop the own charge of every page of a list
+ * @pages: zcpool_page entries linked by their node; owned by the caller and
+ *	mapped nowhere
+ *
+ * KMEM_BULK pages that follow one another with the same objcg are
+ * uncharged together: their memcg_data cleared, then one
+ * kmemcg_uncharge_bulk() for all of them. Every other page is uncharged as
+ * zcpool_memcg_uncharge_page() does (so pool-free stays page by page).
+ */
+void zcpool_memcg_uncharge_list(struct list_head *pages)
+{
+	struct obj_cgroup *objcg = NULL, *this;
+	struct zcpool_page *d;
+	unsigned int n = 0;
+
+	list_for_each_entry(d, pages, node) {
+		if (d->charge != ZCPOOL_CHARGE_KMEM_BULK) {
+			zcpool_memcg_uncharge_page(d);
+			continue;
+		}
+		this = __folio_objcg(page_folio(d->page));
+		if (n && (this != objcg || n == KMEMCG_BULK_MAX_PAGES)) {
+			kmemcg_uncharge_bulk(&zcpool_mc, objcg, n);
+			n = 0;
+		}
+		objcg = this;
+		WRITE_ONCE(d->page->memcg_data, 0);
+		d->charge = ZCPOOL_CHARGE_NONE;
+		n++;
+	}
+	if (n)
+		kmemcg_uncharge_bulk(&zcpool_mc, objcg, n);
+}
+
+/**
+ * zcpool_memcg_kmem() - is the page's charge a kmem one?
+ * @d: the page
+ *
+ * Return: true for KMEM and KMEM_BULK: such a charge may stay with a page
+ * the pool lets go of, since the page allocator's free path drops it.
+ */
+bool zcpool_memcg_kmem(const struct zcpool_page *d)
+{
+	return d->charge == ZCPOOL_CHARGE_KMEM ||
+	       d->charge == ZCPOOL_CHARGE_KMEM_BULK;
 }
 
 /**

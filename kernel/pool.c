@@ -140,6 +140,25 @@ int zcpool_pool_get(struct list_head *list, unsigned long n)
 	return 0;
 }
 
+/*
+ * zcpool_pool_put() under zcpool_pool.lock, d out of the counters already:
+ * true if the pool is above pool_pages and d is to be freed (after the
+ * unlock) instead of going to the free list.
+ */
+static bool zcpool_pool_put_locked(struct zcpool_page *d)
+{
+	d->state = ZCPOOL_PAGE_FREE;
+	d->q = NULL;
+	d->sock = false;
+	if (zcpool_pool.total > zcpool_pool.max) {
+		zcpool_pool.total--;
+		return true;
+	}
+	list_add(&d->node, &zcpool_pool.free);
+	zcpool_pool.nr_free++;
+	return false;
+}
+
 /**
  * zcpool_pool_put() - give a page back to the free list
  * @d: the page: on no list, in no unit, uncharged, mapped nowhere and with
@@ -153,16 +172,7 @@ void zcpool_pool_put(struct zcpool_page *d)
 
 	spin_lock(&zcpool_pool.lock);
 	zcpool_stats_page_del(d);
-	d->state = ZCPOOL_PAGE_FREE;
-	d->q = NULL;
-	d->sock = false;
-	release = zcpool_pool.total > zcpool_pool.max;
-	if (release) {
-		zcpool_pool.total--;
-	} else {
-		list_add(&d->node, &zcpool_pool.free);
-		zcpool_pool.nr_free++;
-	}
+	release = zcpool_pool_put_locked(d);
 	spin_unlock(&zcpool_pool.lock);
 	if (release)
 		zcpool_page_free(d);
@@ -255,6 +265,59 @@ static bool zcpool_page_idle(struct zcpool_page *d)
 	return atomic_read_acquire(&d->page->_refcount) == 1;
 }
 
+/*
+ * The pages on done are the pool's alone again (each idle, mapped nowhere,
+ * on no other list): retire them, drop the charge they still have, and
+ * give them back to the free list. The pool lock is taken twice for the
+ * whole list, and the charges dropped between (zcpool_memcg_uncharge_list():
+ * at once where the design charged in bulk); from the first lock to the
+ * second the pages are out of the counters, as a page being uncharged
+ * always was. Called under the scan lock, which keeps each page's queue.
+ */
+static void zcpool_recycle_done(struct list_head *done,
+				struct zcpool_reclaim *res)
+{
+	struct zcpool_page *d, *tmp;
+	LIST_HEAD(release);
+
+	list_for_each_entry_safe(d, tmp, done, node) {
+		if (zcpool_fault_orphan(d)) {
+			list_del_init(&d->node);
+			continue;
+		}
+		zcpool_fault_uaf(d);
+	}
+
+	spin_lock(&zcpool_pool.lock);
+	list_for_each_entry(d, done, node) {
+		zcpool_stats_page_del(d);
+		/* From now on it is nobody's: no longer under-charged. */
+		d->accountable = false;
+		if (d->charge != ZCPOOL_CHARGE_NONE)
+			res->uncharged++;
+	}
+	spin_unlock(&zcpool_pool.lock);
+
+	zcpool_memcg_uncharge_list(done);
+
+	spin_lock(&zcpool_pool.lock);
+	list_for_each_entry_safe(d, tmp, done, node) {
+		list_del_init(&d->node);
+		zcpool_pool.acct.recycles++;
+		if (d->q)
+			d->q->acct.recycles++;
+		if (zcpool_pool_put_locked(d))
+			list_add(&d->node, &release);
+		res->recycled++;
+	}
+	spin_unlock(&zcpool_pool.lock);
+
+	list_for_each_entry_safe(d, tmp, &release, node) {
+		list_del(&d->node);
+		zcpool_page_free(d);
+	}
+}
+
 /**
  * zcpool_pool_recycle() - one recycling pass over the pages out
  * @r: what was done, or NULL
@@ -312,24 +375,7 @@ void zcpool_pool_recycle(struct zcpool_reclaim *r)
 		}
 	}
 
-	list_for_each_entry_safe(d, tmp, &done, node) {
-		list_del_init(&d->node);
-		if (zcpool_fault_orphan(d))
-			continue;
-		zcpool_fault_uaf(d);
-		zcpool_page_retire(d);
-		if (d->charge != ZCPOOL_CHARGE_NONE) {
-			zcpool_uncharge_one(d);
-			res.uncharged++;
-		}
-		spin_lock(&zcpool_pool.lock);
-		zcpool_pool.acct.recycles++;
-		if (d->q)
-			d->q->acct.recycles++;
-		spin_unlock(&zcpool_pool.lock);
-		zcpool_pool_put(d);
-		res.recycled++;
-	}
+	zcpool_recycle_done(&done, &res);
 
 	spin_lock(&zcpool_pool.lock);
 	list_for_each_entry(d, &zcpool_pool.out, node)
@@ -456,7 +502,7 @@ static void zcpool_hand_over(struct zcpool_page *d)
 		kfree(d);
 		return;
 	}
-	if (d->charge != ZCPOOL_CHARGE_KMEM)
+	if (!zcpool_memcg_kmem(d))
 		zcpool_memcg_uncharge_page(d);
 	zcpool_page_free(d);
 }

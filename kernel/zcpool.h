@@ -66,6 +66,12 @@ enum zcpool_charge {
 	ZCPOOL_CHARGE_SOCK_UNMAP,
 	/* the unit's MEMCG_SOCK charge, moved to the page: dropped on recycle (steal) */
 	ZCPOOL_CHARGE_SOCK,
+	/*
+	 * kmem, charged with its batch in one call; memcg_data as KMEM, so
+	 * the kmem API may also drop it page by page: dropped on recycle, with
+	 * the pass's others of its objcg in one call (pool-free-batched)
+	 */
+	ZCPOOL_CHARGE_KMEM_BULK,
 };
 
 struct zcpool_queue;
@@ -230,6 +236,10 @@ void zcpool_memcg_raw_uncharge(struct mem_cgroup *memcg, unsigned int nr);
 int zcpool_memcg_charge_page(struct zcpool_page *d, enum zcpool_charge kind,
 			     struct mem_cgroup *memcg);
 void zcpool_memcg_uncharge_page(struct zcpool_page *d);
+unsigned int zcpool_memcg_charge_bulk(struct zcpool_page **pages,
+				      unsigned int n, int *err);
+void zcpool_memcg_uncharge_list(struct list_head *pages);
+bool zcpool_memcg_kmem(const struct zcpool_page *d);
 bool zcpool_memcg_until_unmap(const struct zcpool_page *d);
 
 /* stats.c */

@@ -52,6 +52,9 @@ public struct QemuConfig: Sendable, Equatable {
     public var resultsFile: String?
     /// Where ttyS2 (`zcbench exec`: the program's output) goes; nil for none.
     public var programFile: String?
+    /// TCG only: count guest time in executed instructions (`-icount shift=N,sleep=off`),
+    /// each instruction 2^N ns of guest time, so guest clocks no longer follow the host's.
+    public var icountShift: Int?
 
     public enum Console: Sendable, Equatable {
         case file(String)
@@ -80,6 +83,11 @@ public struct QemuConfig: Sendable, Equatable {
         switch accelerator {
         case .tcg: args += ["-accel", "tcg"]
         case .kvm: args += ["-accel", "kvm", "-cpu", "host"]
+        }
+        if let icountShift, accelerator == .tcg {
+            // sleep=off: an idle guest's clock jumps to the next timer instead of waiting
+            // for the host's; align=off (the default): never slowed to the host's time.
+            args += ["-icount", "shift=\(icountShift),sleep=off"]
         }
         args += ["-m", "\(memoryMiB)", "-smp", "\(cpus)"]
         if let firmware { args += ["-bios", firmware] }

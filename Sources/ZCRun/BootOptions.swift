@@ -4,6 +4,9 @@ import ZCQemu
 /// How to boot the guest: everything but the kernel and the build products.
 public struct BootOptions: Sendable, Equatable {
     public var accelerator: Accelerator = .tcg
+    /// Guest time counted in executed instructions, 2^shift ns each (QEMU `-icount`), or
+    /// nil for the host's clock.
+    public var icountShift: Int?
     public var cpus: Int = 1
     public var memoryMiB: Int = 1024
     /// Wall-clock limit of one boot; nil: ``RunPlan/defaultTimeout`` of what it runs.

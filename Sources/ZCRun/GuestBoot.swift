@@ -65,6 +65,7 @@ public struct GuestBoot: Sendable {
                                 initrd: initrd.path, commandLine: commandLine(parameters), firmware: options.firmware,
                                 console: console, resultsFile: results?.path)
         config.programFile = program?.path
+        config.icountShift = options.icountShift
         return config
     }
 

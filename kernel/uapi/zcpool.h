@@ -46,7 +46,8 @@ enum zcpool_variant {
 	ZCPOOL_VARIANT_POOL_FREE = 3,	/* "pool-free" */
 	ZCPOOL_VARIANT_BATCH = 4,	/* "batch" */
 	ZCPOOL_VARIANT_STEAL = 5,	/* "steal" */
-	ZCPOOL_NR_VARIANTS = 6,
+	ZCPOOL_VARIANT_POOL_FREE_BATCHED = 6,	/* "pool-free-batched" */
+	ZCPOOL_NR_VARIANTS = 7,
 };
 
 /* The variants' names, in enum order: an initializer for a name table. */
@@ -57,6 +58,7 @@ enum zcpool_variant {
 	[ZCPOOL_VARIANT_POOL_FREE]	= "pool-free",		\
 	[ZCPOOL_VARIANT_BATCH]		= "batch",		\
 	[ZCPOOL_VARIANT_STEAL]		= "steal",		\
+	[ZCPOOL_VARIANT_POOL_FREE_BATCHED] = "pool-free-batched", \
 }
 
 /*

@@ -8,6 +8,9 @@ public struct BootArguments: ParsableArguments {
     @Option(help: "Accelerator: tcg (default) or kvm (opt-in; stock kernels need a full KVM).")
     public var accel: String = Accelerator.tcg.rawValue
 
+    @Option(help: "TCG only: count guest time in executed instructions, 2^N ns each (QEMU -icount shift=N,sleep=off), so the guest's timings repeat whatever the host's load; 0 to 10.")
+    public var icount: Int?
+
     @Option(help: "Boot path: pvh (the uncompressed vmlinux through its PVH entry, fast) or bzimage (firmware + in-guest decompression).")
     public var boot: String = "pvh"
 
@@ -43,6 +46,10 @@ public struct BootArguments: ParsableArguments {
         guard let accelerator = Accelerator(rawValue: accel) else {
             throw ZCError(.usage, "unknown accelerator '\(accel)'; valid: \(Accelerator.allCases.map(\.rawValue).joined(separator: ", "))")
         }
+        if let icount {
+            guard accelerator == .tcg else { throw ZCError(.usage, "--icount needs --accel tcg: it counts the instructions TCG executes") }
+            guard (0...10).contains(icount) else { throw ZCError(.usage, "--icount must be between 0 and 10") }
+        }
         guard cpus >= 1, cpus <= 64 else { throw ZCError(.usage, "--cpus must be between 1 and 64") }
         guard ["pvh", "bzimage"].contains(boot) else { throw ZCError(.usage, "unknown boot path '\(boot)'; valid: pvh, bzimage") }
         guard ["qboot", "seabios"].contains(firmware) else {
@@ -56,6 +63,7 @@ public struct BootArguments: ParsableArguments {
         guard settleMilliseconds >= 0 else { throw ZCError(.usage, "--settle-ms must not be negative") }
         var options = BootOptions()
         options.accelerator = accelerator
+        options.icountShift = icount
         options.cpus = cpus
         options.memoryMiB = memory
         options.timeout = timeout.map { .seconds($0) }
