@@ -33,18 +33,35 @@ struct ShardTests {
 
     @Test("--jobs N deals each kernel's units to N boots, every unit once, none empty; the default is the host's cores")
     func jobs() throws {
+        func parts(_ request: BootRequest) -> [(boot: Int, plan: RunPlan)] {
+            request.boots.enumerated().flatMap { index, boot in boot.plan.parts(request.jobs).map { (index, $0) } }
+        }
         let whole = try bootRequest(["check", "--series", "all", "--jobs", "1"])
-        #expect(whole.jobs == 1 && whole.parts.count == 2)
+        #expect(whole.jobs == 1 && parts(whole).count == 2)
         for jobs in [2, 3, 40] {
             let request = try bootRequest(["check", "--series", "all", "--jobs", "\(jobs)"])
-            let units = request.parts.flatMap { part in part.plan.shardUnits.map { "\(part.boot) \($0)" } }
+            let units = parts(request).flatMap { part in part.plan.shardUnits.map { "\(part.boot) \($0)" } }
             #expect(Set(units).count == units.count)
             #expect(units.count == self.units(whole).count, "\(jobs) jobs")
             let perKernel = whole.boots[0].plan.shardUnits.count
-            #expect(request.parts.count == 2 * min(jobs, perKernel))
+            #expect(parts(request).count == 2 * min(jobs, perKernel))
         }
         #expect(try bootRequest(["check"]).jobs == ProcessInfo.processInfo.activeProcessorCount)
         #expect(throws: ZCError.self) { _ = try bootRequest(["check", "--jobs", "0"]) }
+    }
+
+    @Test("two parts of check are within the largest unit's estimate of each other; a unit's measured time outweighs its estimate")
+    func balancedParts() throws {
+        let plan = try bootRequest(["check", "--series", "6.1"]).boots[0].plan
+        let parts = plan.parts(2)
+        let load = parts.map { part in part.shardUnits.reduce(0) { $0 + plan.estimatedSeconds(unit: $1) } }
+        let largest = plan.shardUnits.map { plan.estimatedSeconds(unit: $0) }.max()!
+        #expect(parts.count == 2 && abs(load[0] - load[1]) <= largest, "\(load)")
+        #expect(plan.estimatedSeconds(unit: "v1") >= plan.estimatedSeconds(unit: "pool-free") + 1)
+        #expect(try bootRequest(["check", "--series", "6.1", "--jobs", "2"]).boots[0].plan.parts(2).map(\.shardUnits) == parts.map(\.shardUnits))
+        // What a unit took last time outweighs its estimate.
+        let measured = plan.parts(2, seconds: ["pool-free": 100])
+        #expect(measured.first { $0.shardUnits.contains("pool-free") }?.shardUnits == ["pool-free"])
     }
 
     @Test("--shard that is not K/N with 1 <= K <= N is a usage error", arguments: ["0/2", "3/2", "1/0", "0/0", "a/b", "1", "1/2/3"])

@@ -25,7 +25,8 @@ enum zctcp_design {
 	ZCTCP_DESIGN_UNACCOUNTED = 0,	/* "tcp-unaccounted" */
 	ZCTCP_DESIGN_V1 = 1,		/* "tcp-v1" */
 	ZCTCP_DESIGN_KMEM = 2,		/* "tcp-kmem" */
-	ZCTCP_NR_DESIGNS = 3,
+	ZCTCP_DESIGN_KMEM_BATCHED = 3,	/* "tcp-kmem-batched" */
+	ZCTCP_NR_DESIGNS = 4,
 };
 
 /* The designs' names, in enum order: an initializer for a name table. */
@@ -33,6 +34,7 @@ enum zctcp_design {
 	[ZCTCP_DESIGN_UNACCOUNTED]	= "tcp-unaccounted",	\
 	[ZCTCP_DESIGN_V1]		= "tcp-v1",		\
 	[ZCTCP_DESIGN_KMEM]		= "tcp-kmem",		\
+	[ZCTCP_DESIGN_KMEM_BATCHED]	= "tcp-kmem-batched",	\
 }
 
 /* The design loaded without the module: the stock kernel. */

@@ -18,6 +18,14 @@
  *             rest is left for the receiver to copy (recv_skip_hint), and
  *             the call ends there (-ENOMEM, turned into success by the
  *             caller when something was mapped).
+ *   tcp-kmem-batched
+ *             tcp-kmem with one charge for the batch: obj_cgroup_charge()
+ *             of all its chargeable pages' bytes and their objcg
+ *             references taken in one go (kmemcg.h), each page then given
+ *             the memcg_data __memcg_kmem_charge_page() would give it. If
+ *             that charge fails (at memory.max), the batch is charged as
+ *             tcp-kmem's, page by page up to the first refusal. Each page
+ *             is still uncharged on its own, by the free path.
  *   tcp-v1    the whole batch charged at once before the insert with
  *             GFP_KERNEL, as the January 2021 patch's try_charge(): here
  *             mem_cgroup_charge_skmem() with its MEMCG_SOCK stat taken
@@ -126,6 +134,36 @@ static void zctcp_charge_kmem(struct page **pages, unsigned int n,
 	b->allowed = i;
 }
 
+/* tcp-kmem-batched: the batch's chargeable pages with one kmem charge. */
+static void zctcp_charge_kmem_bulk(struct page **pages, unsigned int n,
+				   struct zctcp_batch *b)
+{
+	unsigned long chargeable = 0;
+	struct obj_cgroup *objcg;
+	unsigned int i, nr = 0;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		if (zctcp_chargeable(pages[i])) {
+			__set_bit(i, &chargeable);
+			nr++;
+		}
+	}
+	objcg = kmemcg_charge_bulk(&zctcp_mc, nr, KMEMCG_GFP_TRY, &err);
+	if (err) {
+		zctcp_charge_kmem(pages, n, b);
+		return;
+	}
+	zctcp_count(ZCTCP_PAGES_IN_USE, n - nr);
+	b->allowed = n;
+	if (!objcg)
+		return;		/* the root cgroup: the kmem API charges nothing */
+	for_each_set_bit(i, &chargeable, n)
+		kmemcg_tag_kmem(pages[i], objcg);
+	b->charged = chargeable;
+	zctcp_count(ZCTCP_PAGES_CHARGED, nr);
+}
+
 /* The receiving task's memcg with a reference, NULL for the root. */
 static struct mem_cgroup *zctcp_task_memcg(void)
 {
@@ -177,7 +215,7 @@ static void zctcp_uncharge(struct page *page)
 	struct mem_cgroup *memcg;
 
 	zctcp_count(ZCTCP_PAGES_UNCHARGED, 1);
-	if (zctcp_design == ZCTCP_DESIGN_KMEM) {
+	if (zctcp_design != ZCTCP_DESIGN_V1) {
 		zctcp_mc.kmem_uncharge_page(page, 0);
 		return;
 	}
@@ -277,6 +315,8 @@ int zctcp_vm_insert_batch(struct vm_area_struct *vma, struct page **pages,
 		pages_to_map = ZCTCP_BATCH_PAGES;
 	if (zctcp_design == ZCTCP_DESIGN_KMEM)
 		zctcp_charge_kmem(pages, pages_to_map, &b);
+	else if (zctcp_design == ZCTCP_DESIGN_KMEM_BATCHED)
+		zctcp_charge_kmem_bulk(pages, pages_to_map, &b);
 	else
 		zctcp_charge_v1(pages, pages_to_map, &b);
 

@@ -73,7 +73,8 @@ static const struct kernel_param_ops zctcp_design_ops = {
 module_param_cb(design, &zctcp_design_ops, NULL, 0444);
 MODULE_PARM_DESC(design,
 		 "how mapped pages are charged: tcp-kmem (default: the kmem API, "
-		 "may fail, the rest is copied) or tcp-v1 (the whole batch, GFP_KERNEL, "
+		 "may fail, the rest is copied), tcp-kmem-batched (the same, a batch "
+		 "with one charge) or tcp-v1 (the whole batch, GFP_KERNEL, "
 		 "as posted in January 2021); README.md");
 
 module_param_named(build_id, zctcp_build_id, charp, 0444);

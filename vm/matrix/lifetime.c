@@ -22,7 +22,7 @@
 #include "matrix.h"
 #include "rxq.h"
 
-#define HELD_WAIT_MS		2000
+#define HELD_WAIT_MS		1000
 #define ZOMBIE_WAIT_MS		10000
 #define ZOMBIE_POLL_MS		20
 

@@ -57,7 +57,7 @@
 #define COST_RCVBUF		(int)(2 * COST_SIZE)
 #define COST_QUEUE_MS		30000
 
-static const unsigned int call_pages[] = { 8, 128 };
+static const unsigned int call_pages[] = { 8, 32, 128 };
 
 #define NR_CALLS	ARRAY_SIZE(call_pages)
 

@@ -45,55 +45,13 @@ public struct BootRequest: Sendable {
         return reports
     }
 
-    /// The parts of each boot for `jobs` QEMUs: its units dealt round-robin (a part per
-    /// job, none empty), as ``parallelReports(_:)`` runs them.
-    var parts: [(boot: Int, plan: RunPlan)] {
-        boots.enumerated().flatMap { index, boot in
-            let units = boot.plan.shardUnits
-            return (0..<min(jobs, units.count)).compactMap { part in
-                boot.plan.restricted(to: Set(units.indices.filter { $0 % jobs == part }.map { units[$0] })).map { (index, $0) }
-            }
-        }
-    }
-
-    /// Builds for each kernel once, boots the parts `jobs` at a time, and merges each
-    /// kernel's parts into one report, its wall time the longest part's.
+    /// Each kernel's plan in parts, booted `jobs` at a time and merged back
+    /// (``ZCRun/Pipeline/runParallel(_:options:jobs:)``).
     func parallelReports(_ pipeline: Pipeline) async throws -> [RunReport] {
-        let boots = self.boots, parts = self.parts
-        var prepared: [Pipeline.Prepared] = []
-        for boot in boots { prepared.append(try await pipeline.prepare(boot.kernel)) }
-        for part in parts { try part.plan.validate() }
-        let options = self.options
-        var results: [(index: Int, report: RunReport)] = []
-        try await withThrowingTaskGroup(of: (Int, RunReport).self) { group in
-            var next = 0
-            func start() {
-                let index = next, part = parts[index], kernel = prepared[part.boot]
-                group.addTask { (index, try await pipeline.run(kernel, plan: part.plan, options: options)) }
-                next += 1
-            }
-            while next < min(jobs, parts.count) { start() }
-            while let result = try await group.next() {
-                results.append(result)
-                if next < parts.count { start() }
-            }
-        }
-        let module = try pipeline.module(on: kernels)
-        return try boots.indices.map { bootIndex in
-            let mine = results.filter { parts[$0.index].boot == bootIndex }.sorted { $0.index < $1.index }.map(\.report)
-            do {
-                guard var report = try RunReport.merged(mine, scenarioOrder: ScenarioCatalog.names,
-                                                        designOrder: module.allDesigns, propertyOrder: AccountingProperty.allNames).first
-                else { throw ZCError(.protocolError, "no report for \(boots[bootIndex].kernel.options)") }
-                report.wallSeconds = mine.map(\.wallSeconds).max() ?? 0
-                // Fetched and built once, not once per part.
-                report.phases.kernel = prepared[bootIndex].kernelSeconds
-                report.phases.build = prepared[bootIndex].buildSeconds
-                report.shard = shard
-                return report
-            } catch let error as MergeError {
-                throw ZCError(.protocolError, error.description)
-            }
+        try await pipeline.runParallel(boots, options: options, jobs: jobs).map {
+            var report = $0
+            report.shard = shard
+            return report
         }
     }
 }
