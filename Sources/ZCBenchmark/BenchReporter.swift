@@ -11,9 +11,10 @@ public enum BenchReporter {
     public static func table(_ report: BenchmarkReport) -> String {
         var out = ["zcbench bench: \(report.kernel), \(report.qemu), TCG 1 vCPU, host \(report.host)"]
         for goal in report.goals {
-            out.append("  \(goal.met ? "MET    " : "NOT MET") \(goal.name): \(goal.measured) (goal \(goal.target))")
+            let spread = goal.spread.map { ", spread \($0)" } ?? ""
+            out.append("  \(goal.met ? "MET    " : "NOT MET") \(goal.name): \(goal.measured) (goal \(goal.target)\(spread))")
         }
-        for run in report.timeToVerdict + report.levers {
+        for run in report.timeToVerdict + [report.parallelCheck].compactMap({ $0 }) + report.levers {
             out.append("  \(pad(run.name, 48)) wall \(seconds(run.medianWall))  boot \(seconds(run.median(\.boot))) (kernel to /init \(seconds(run.median(\.kernelToInit))))  scenarios \(seconds(run.median(\.scenarios)))\(run.passed ? "" : "  (FAILED: \(run.problems.first ?? ""))")")
         }
         if let cold = report.coldBuild { out.append("  \(pad("build from scratch (module + guest programs)", 48)) \(seconds(cold))") }
@@ -28,6 +29,18 @@ public enum BenchReporter {
                 "\(design) \(real.ratio(design, callPages: pages).map { String(format: "%.2fx", $0) } ?? "-")"
             }
             out.append("  real path per page vs tcp-unaccounted (\(pages)-page calls): \(ratios.joined(separator: ", "))")
+        }
+        if let cost = report.repeatableCost?.first, let size = cost.sizesKiB.last {
+            let ratios = cost.variants.dropFirst().map { variant in
+                "\(variant) \(cost.ratio(variant, batch: 32, sizeKiB: size).map { String(format: "%.3fx", $0) } ?? "-")"
+            }
+            out.append("  icount: cost per page vs unaccounted (32-page batches, \(size / 1024) MiB): \(ratios.joined(separator: ", "))")
+        }
+        if let real = report.repeatableRealPathCost?.first, real.callPages.contains(32) {
+            let ratios = real.designs.filter { $0 != RealPathCostTable.stock }.map { design in
+                "\(design) \(real.ratio(design, callPages: 32).map { String(format: "%.3fx", $0) } ?? "-")"
+            }
+            out.append("  icount: real path per page vs tcp-unaccounted (32-page calls): \(ratios.joined(separator: ", "))")
         }
         for point in report.scale {
             let memory = point.guestMemory.map { ", guest used \(mib($0.peakUsedKiB)) of \(mib($0.totalKiB))" } ?? ""
@@ -46,9 +59,13 @@ public enum BenchReporter {
             "absolute times mean little, so the data-path costs are given as ratios. What the numbers",
             "mean, and why some goals are not met: README.md, \"Benchmarks\".", "",
             "## Goals", "",
-            "| goal | target | measured | met |", "| --- | --- | --- | --- |",
+            "Each goal with its measure (wall clock on this host, or guest instructions under QEMU's",
+            "-icount, section 2) and, where several runs stand behind it, how far apart they were.", "",
+            "| goal | target | measured | measure | spread | met |", "| --- | --- | --- | --- | --- | --- |",
         ]
-        out += report.goals.map { "| \($0.name) | \($0.target) | \($0.measured) | \($0.met ? "yes" : "**no**") |" }
+        out += report.goals.map {
+            "| \($0.name) | \($0.target) | \(cell($0.measured)) | \($0.measure ?? "-") | \($0.spread ?? "-") | \($0.met ? "yes" : "**no**") |"
+        }
 
         out += ["", "## 1. Time to verdict", "",
                 "Each row is one command, timed from the call to the verdict; the phases are zcbench's own",
@@ -59,8 +76,16 @@ public enum BenchReporter {
                 "Medians of the runs given.", "",
                 "| what | command | runs | wall | kernel | build | initramfs | boot | kernel to /init | scenarios | teardown |",
                 "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-        for run in report.timeToVerdict {
+        for run in report.timeToVerdict + [report.parallelCheck].compactMap({ $0 }) {
             out.append(row(run))
+        }
+        if let parallel = report.parallelCheck, let differences = report.verdictDifferences {
+            out += ["", "`zcbench check` deals each kernel's work (its once-only scenarios, each design of either",
+                    "path) to as many QEMUs as the host has cores (\(report.parallelJobs ?? 0) here), each its own boot, the longest",
+                    "units first to the least loaded part by what each took last time, and merges the parts",
+                    "into one report. Its \(parallel.wall.count) run\(parallel.wall.count == 1 ? "" : "s") against the one-QEMU check: "
+                        + (differences.isEmpty ? "every verdict the same." : "\(differences.count) verdicts differ:")]
+            out += differences.map { "- \(cell($0))" }
         }
         if let cold = report.coldBuild {
             out += ["", "Building the module and the guest programs from scratch (a fresh output directory, no boot): \(seconds(cold))."]
@@ -76,13 +101,15 @@ public enum BenchReporter {
         }
 
         out += ["", "## 2. What accounting costs per page", ""]
+        out += repeatableSection(report)
+        out += ["### Wall clock", ""]
         if let cost = report.cost {
             out += ["`zcpool-cost` in one boot: for each variant, batch size (pages per RECEIVE call) and",
                     "receive size, the time of RECEIVE + munmap + RECLAIM per page (median round; FEED and",
                     "mmap are set-up and not timed), as a ratio to unaccounted at the same batch and size.",
                     "The unaccounted row gives the absolute time under TCG.", ""]
             for batch in cost.batches {
-                out += ["### \(batch)-page batches", "",
+                out += ["#### \(batch)-page batches", "",
                         "| variant | " + cost.sizesKiB.map(sizeLabel).joined(separator: " | ") + " |",
                         "| --- |" + String(repeating: " --- |", count: cost.sizesKiB.count)]
                 for variant in cost.variants {
@@ -134,9 +161,71 @@ public enum BenchReporter {
         return out.joined(separator: "\n") + "\n"
     }
 
+    /// Section 2's repeatable measure: both cost scenarios under -icount.
+    static func repeatableSection(_ report: BenchmarkReport) -> [String] {
+        var out = ["### Repeatable: guest instructions (QEMU -icount)", ""]
+        let cost = report.repeatableCost ?? [], real = report.repeatableRealPathCost ?? []
+        guard !cost.isEmpty || !real.isEmpty else { return out + ["Not measured in this run.", ""] }
+        out += ["The same two scenarios as below, in one boot under `-icount shift=0,sleep=off`: the guest's",
+                "clock advances one nanosecond per instruction executed (and jumps over idle time to the",
+                "next timer), so a guest \"ns\" here counts instructions and does not depend on the host's",
+                "load or speed. Wall-clock ratios under TCG move with the host (three runs of pool-free at",
+                "64 MiB once read 1.20x, 1.87x and 2.08x) and weigh each instruction by what TCG makes of",
+                "it (atomics and TLB misses cost far more than natively); instruction ratios repeat, but",
+                "count an atomic like an add, so neither is the native ratio. Run \(cost.count > 1 || real.count > 1 ? "twice" : "once"); the first run's",
+                "ratios are shown, and the largest difference between the runs in each row.", ""]
+        if let first = cost.first {
+            for batch in first.batches {
+                out += ["zcpool, \(batch)-page batches:", "",
+                        "| variant | " + first.sizesKiB.map(sizeLabel).joined(separator: " | ") + " | spread |",
+                        "| --- |" + String(repeating: " --- |", count: first.sizesKiB.count + 1)]
+                for variant in first.variants {
+                    let keys = first.sizesKiB.map { CostTable.key(variant, batch, $0) }
+                    let cells = first.sizesKiB.map { size -> String in
+                        if variant == "unaccounted" {
+                            return first.nsPerPage[CostTable.key(variant, batch, size)].map { "\($0) ins/page" } ?? "-"
+                        }
+                        return first.ratio(variant, batch: batch, sizeKiB: size).map { String(format: "%.3fx", $0) } ?? "-"
+                    }
+                    let spread = cost.count > 1 && variant != "unaccounted"
+                        ? Spread.of(first.ratios.filter { keys.contains($0.key) }, cost[1].ratios)?.percent ?? "-" : "-"
+                    out.append("| \(variant) | " + cells.joined(separator: " | ") + " | \(spread) |")
+                }
+                out.append("")
+            }
+        }
+        if let first = real.first {
+            let stock = RealPathCostTable.stock
+            out += ["The real path (tcp-cost), by pages asked per call:", "",
+                    "| design | " + first.callPages.map { "\($0)-page calls" }.joined(separator: " | ") + " | spread |",
+                    "| --- |" + String(repeating: " --- |", count: first.callPages.count + 1)]
+            for design in first.designs {
+                let keys = first.callPages.map { RealPathCostTable.key(design, $0) }
+                let cells = first.callPages.map { pages -> String in
+                    if design == stock { return first.nsPerPage[RealPathCostTable.key(design, pages)].map { "\($0) ins/page" } ?? "-" }
+                    return first.ratio(design, callPages: pages).map { String(format: "%.3fx", $0) } ?? "-"
+                }
+                let spread = real.count > 1 && design != stock
+                    ? Spread.of(first.ratios.filter { keys.contains($0.key) }, real[1].ratios)?.percent ?? "-" : "-"
+                out.append("| \(design) | " + cells.joined(separator: " | ") + " | \(spread) |")
+            }
+            out += ["", "Of the first run, the getsockopt calls and the munmap, per page (instructions):", "",
+                    "| design | call | getsockopt | munmap |", "| --- | --- | --- | --- |"]
+            for design in first.designs {
+                for pages in first.callPages {
+                    let key = RealPathCostTable.key(design, pages)
+                    guard let total = first.nsPerPage[key], let receive = first.receiveNsPerPage[key] else { continue }
+                    out.append("| \(design) | \(pages) pages | \(receive) | \(total - receive) |")
+                }
+            }
+            out.append("")
+        }
+        return out
+    }
+
     /// Section 2's real-path part: each design against the stock kernel, by call size.
     static func realPathSection(_ real: RealPathCostTable?) -> [String] {
-        var out = ["", "### On the real path: TCP_ZEROCOPY_RECEIVE", ""]
+        var out = ["", "#### On the real path: TCP_ZEROCOPY_RECEIVE", ""]
         guard let real else {
             return out + ["No measurement: the tcp-cost scenario reported nothing.", ""]
         }

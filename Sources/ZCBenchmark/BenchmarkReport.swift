@@ -15,6 +15,13 @@ public struct BenchmarkOptions: Sendable, Equatable {
     public var scaleSizes = [1, 4, 16, 64, 256]
     /// Variant counts of the scale series (the first N of the review's order), at 32 MiB.
     public var scaleVariantCounts = [1, 2, 3, 6]
+    /// Runs of the repeatable measure (zcpool-cost and tcp-cost under QEMU's -icount): two,
+    /// so that their spread is measured.
+    public var repeatableRuns = 2
+    /// Runs of `zcbench check` with its default QEMUs side by side; the median is the goal's.
+    public var parallelCheckRuns = 3
+    /// QEMUs side by side for those runs: the host's cores, as `zcbench check`.
+    public var jobs = ProcessInfo.processInfo.activeProcessorCount
 
     public init() {}
 
@@ -25,6 +32,8 @@ public struct BenchmarkOptions: Sendable, Equatable {
         options.levers = false
         options.scaleSizes = [1]
         options.scaleVariantCounts = [1]
+        options.repeatableRuns = 1
+        options.parallelCheckRuns = 1
         return options
     }
 }
@@ -70,6 +79,17 @@ public struct CostTable: Sendable, Codable, Equatable {
         guard let value = nsPerPage[Self.key(variant, batch, sizeKiB)],
               let base = nsPerPage[Self.key("unaccounted", batch, sizeKiB)], base > 0 else { return nil }
         return Double(value) / Double(base)
+    }
+
+    /// Every ratio to unaccounted, by key.
+    public var ratios: [String: Double] {
+        var all: [String: Double] = [:]
+        for variant in variants where variant != "unaccounted" {
+            for batch in batches {
+                for size in sizesKiB { all[Self.key(variant, batch, size)] = ratio(variant, batch: batch, sizeKiB: size) }
+            }
+        }
+        return all
     }
 
     /// Reads the metrics of the two scenarios for `variants`; nil if zcpool-cost reported nothing.
@@ -124,6 +144,15 @@ public struct RealPathCostTable: Sendable, Codable, Equatable {
         return Double(value) / Double(base)
     }
 
+    /// Every ratio to the stock kernel, by key.
+    public var ratios: [String: Double] {
+        var all: [String: Double] = [:]
+        for design in designs where design != Self.stock {
+            for pages in callPages { all[Self.key(design, pages)] = ratio(design, callPages: pages) }
+        }
+        return all
+    }
+
     /// Reads tcp-cost's metrics for `designs`; nil if it reported no time.
     init?(metrics: Metrics, designs: [String]) {
         self.designs = designs
@@ -164,6 +193,34 @@ public struct Goal: Sendable, Codable, Equatable {
     public var target: String
     public var measured: String
     public var met: Bool
+    /// How it was measured (nil in reports from before it was said).
+    public var measure: String?
+    /// How far apart the runs behind `measured` were; nil where there was one run.
+    public var spread: String?
+
+    public init(name: String, target: String, measured: String, met: Bool, measure: String? = nil, spread: String? = nil) {
+        self.name = name
+        self.target = target
+        self.measured = measured
+        self.met = met
+        self.measure = measure
+        self.spread = spread
+    }
+}
+
+/// The largest relative difference between two runs' ratios of the same (key), and where.
+public struct Spread: Sendable, Codable, Equatable {
+    public var fraction: Double
+    public var key: String
+
+    /// The largest |a - b| / a over the keys both have; nil if they share none.
+    public static func of(_ a: [String: Double], _ b: [String: Double]) -> Spread? {
+        a.keys.filter { b[$0] != nil && a[$0]! != 0 }.sorted().map { key in
+            Spread(fraction: abs(a[key]! - b[key]!) / a[key]!, key: key)
+        }.max { $0.fraction < $1.fraction }
+    }
+
+    public var percent: String { String(format: "%.2f%%", fraction * 100) }
 }
 
 /// Everything `zcbench bench` measured in one run.
@@ -184,6 +241,19 @@ public struct BenchmarkReport: Sendable, Codable, Equatable {
     public var realPathCost: RealPathCostTable?
     public var scale: [ScalePoint]
     public var goals: [Goal]
+    /// `zcbench check` with its QEMUs side by side (nil in reports from before it).
+    public var parallelCheck: TimedRun?
+    /// QEMUs side by side in `parallelCheck`.
+    public var parallelJobs: Int?
+    /// Cases whose verdict in a parallel check differs from the single QEMU's (the check
+    /// row of ``timeToVerdict``), as "name: one-QEMU outcome, parallel outcome"; empty
+    /// when every one is the same.
+    public var verdictDifferences: [String]?
+    /// zcpool-cost under QEMU's -icount, one table per run: guest nanoseconds that count
+    /// executed instructions, one per nanosecond.
+    public var repeatableCost: [CostTable]?
+    /// tcp-cost under -icount, one table per run.
+    public var repeatableRealPathCost: [RealPathCostTable]?
 }
 
 /// The median of `values` (0 for none).

@@ -17,8 +17,8 @@ struct ExpectationTests {
     @Test("the checked-in file covers every variant and property")
     func checkedIn() throws {
         let set = try MatrixSample.expectations()
-        #expect(designs == ["unaccounted", "v1", "v2", "pool-free", "batch", "steal"])
-        #expect(tcpDesigns == ["tcp-unaccounted", "tcp-v1", "tcp-kmem"])
+        #expect(designs == ["unaccounted", "v1", "v2", "pool-free", "batch", "steal", "pool-free-batched"])
+        #expect(tcpDesigns == ["tcp-unaccounted", "tcp-v1", "tcp-kmem", "tcp-kmem-batched"])
         #expect(set.missing(variants: designs, properties: AccountingProperty.names).isEmpty)
         #expect(set.missing(variants: tcpDesigns, properties: AccountingProperty.realPathNames).isEmpty)
         #expect(set.entries.count == designs.count * AccountingProperty.names.count

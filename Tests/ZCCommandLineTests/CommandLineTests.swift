@@ -43,11 +43,11 @@ struct CommandLineTests {
         let request = try bootRequest(arguments)
         #expect(request.kernels == kernels)
         #expect(request.plan.selection.scenarios.map(\.name) == ["tcp-zerocopy", "zcpool-device", "zcpool-variants", "livepatch-safety"])
-        #expect(request.plan.selection.variants == ["unaccounted", "v1", "v2", "pool-free", "batch", "steal"])
+        #expect(request.plan.selection.variants == ["unaccounted", "v1", "v2", "pool-free", "batch", "steal", "pool-free-batched"])
         #expect(request.plan.selection.properties.map(\.name) == AccountingProperty.names)
-        #expect(request.plan.selection.designs == ["tcp-unaccounted", "tcp-v1", "tcp-kmem"])
+        #expect(request.plan.selection.designs == ["tcp-unaccounted", "tcp-v1", "tcp-kmem", "tcp-kmem-batched"])
         #expect(request.plan.selection.realProperties.map(\.name) == AccountingProperty.realPathNames)
-        #expect(words(request).contains("zcbench.tcp_designs=tcp-unaccounted,tcp-v1,tcp-kmem"))
+        #expect(words(request).contains("zcbench.tcp_designs=tcp-unaccounted,tcp-v1,tcp-kmem,tcp-kmem-batched"))
         #expect(request.options == BootOptions())
     }
 
@@ -67,7 +67,7 @@ struct CommandLineTests {
         #expect(both.plan.guestScenarios == ["release", "under-charge", "double-charge"])
         // With every design, a property only the simulated path measures runs there alone.
         let all = try bootRequest(["check", "--property", "under-charge"])
-        #expect(all.plan.selection.designs.isEmpty && all.plan.selection.variants.count == 6)
+        #expect(all.plan.selection.designs.isEmpty && all.plan.selection.variants.count == 7)
     }
 
     @Test("check --property picks matrix cells only; --variants picks designs in the order given")
@@ -188,11 +188,11 @@ struct UsageErrorTests {
         // On a kernel built with tcp-kmem: it comes first, the stock kernel's design is gone,
         // and `all` runs the kernel's design and the livepatch's other.
         let onKernel = module.onKernel(builtWith: "tcp-kmem")
-        #expect(onKernel.tcpDesigns == ["tcp-kmem", "tcp-v1"])
+        #expect(onKernel.tcpDesigns == ["tcp-kmem", "tcp-v1", "tcp-kmem-batched"])
         #expect(module.onKernel(builtWith: nil) == module)
         let cells = try Selection.cells(onKernel.allDesigns, properties: AccountingProperty.realPathNames,
                                         realPath: onKernel.tcpDesigns, named: false)
-        #expect(cells.designs == ["tcp-kmem", "tcp-v1"])
+        #expect(cells.designs == ["tcp-kmem", "tcp-v1", "tcp-kmem-batched"])
         #expect(cells.variants.map(\.name) == module.variants)
         // The stock kernel's design is what a patch changes, not one it builds in.
         for design in ["tcp-unaccounted", "pool-free", "tcp-kmen"] {
@@ -246,7 +246,7 @@ struct UsageErrorTests {
 /// Swift code has never heard of is run and judged once the uapi header and the YAML name it.
 @Suite("a design unknown to zcbench's Swift code, end to end")
 struct NewDesignTests {
-    /// A checkout whose module has a seventh design, `pool-free-batched`, and whose
+    /// A checkout whose module has an eighth design, `pool-free-lazy`, and whose
     /// expectations give it pool-free's.
     func checkout() throws -> URL {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("zcbench-new-design-\(getpid())")
@@ -254,14 +254,14 @@ struct NewDesignTests {
         try FileManager.default.createDirectory(at: root.appendingPathComponent("kernel/uapi"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: root.appendingPathComponent("expectations"), withIntermediateDirectories: true)
         let header = try TestSupport.repositoryFile(ModuleInterface.headerPath)
-            .replacingOccurrences(of: "\t[ZCPOOL_VARIANT_STEAL]\t\t= \"steal\",\t\t\\\n",
-                                  with: "\t[ZCPOOL_VARIANT_STEAL]\t\t= \"steal\",\t\t\\\n\t[ZCPOOL_VARIANT_STEAL + 1] = \"pool-free-batched\", \\\n")
+            .replacingOccurrences(of: "\t[ZCPOOL_VARIANT_POOL_FREE_BATCHED] = \"pool-free-batched\", \\\n",
+                                  with: "\t[ZCPOOL_VARIANT_POOL_FREE_BATCHED] = \"pool-free-batched\", \\\n\t[ZCPOOL_VARIANT_POOL_FREE_BATCHED + 1] = \"pool-free-lazy\", \\\n")
         try Data(header.utf8).write(to: root.appendingPathComponent(ModuleInterface.headerPath))
         try Data(try TestSupport.repositoryFile(ModuleInterface.livepatchHeaderPath).utf8)
             .write(to: root.appendingPathComponent(ModuleInterface.livepatchHeaderPath))
         var yaml = try TestSupport.repositoryFile("expectations/default.yaml")
-        let poolFree = yaml.components(separatedBy: "\n  pool-free:\n")[1].components(separatedBy: "\n  batch:\n")[0]
-        yaml += "  pool-free-batched:\n" + poolFree + "\n"
+        let poolFree = yaml.components(separatedBy: "\n  pool-free:\n")[1].components(separatedBy: "\n  pool-free-batched:\n")[0]
+        yaml += "  pool-free-lazy:\n" + poolFree + "\n"
         try Data(yaml.utf8).write(to: root.appendingPathComponent("expectations/default.yaml"))
         return root
     }
@@ -270,11 +270,11 @@ struct NewDesignTests {
     func endToEnd() throws {
         let root = try checkout()
         defer { try? FileManager.default.removeItem(at: root) }
-        let request = try bootRequest(["check", "--variants", "pool-free-batched,pool-free"], in: root)
-        #expect(request.plan.selection.variants == ["pool-free-batched", "pool-free"])
-        #expect(words(request).contains("zcbench.variants=pool-free-batched,pool-free"))
+        let request = try bootRequest(["check", "--variants", "pool-free-lazy,pool-free"], in: root)
+        #expect(request.plan.selection.variants == ["pool-free-lazy", "pool-free"])
+        #expect(words(request).contains("zcbench.variants=pool-free-lazy,pool-free"))
         // The guest's results for it: pool-free's captured cells under the new name.
-        let ktap = try fixture("matrix-sample.ktap").replacingOccurrences(of: "unaccounted/", with: "pool-free-batched/")
+        let ktap = try fixture("matrix-sample.ktap").replacingOccurrences(of: "unaccounted/", with: "pool-free-lazy/")
         let output = GuestOutput(results: KTAPDocument(parsing: ktap), console: ConsoleLog(""), timedOut: false)
         let context = RunContext(kernel: "6.12.117+deb12-amd64", series: "6.12", accelerator: "tcg", cpus: 1, sizeMiB: 4,
                                  runDirectory: "/tmp", wallSeconds: 1, phases: Phases())
@@ -282,14 +282,14 @@ struct NewDesignTests {
         selection.scenarios = []
         let report = RunReport(judging: output, selection: selection, context: context)
         let matrix = try #require(report.matrix)
-        #expect(matrix.variants == ["pool-free-batched", "pool-free"])
+        #expect(matrix.variants == ["pool-free-lazy", "pool-free"])
         // unaccounted's numbers judged against pool-free's expectations: steady fails (not
         // charged), and the check says so rather than passing.
-        #expect(matrix["pool-free-batched", "steady"]?.outcome == .fail)
-        #expect(matrix["pool-free-batched", "zombie"]?.outcome == .pass)
+        #expect(matrix["pool-free-lazy", "steady"]?.outcome == .fail)
+        #expect(matrix["pool-free-lazy", "zombie"]?.outcome == .pass)
         #expect(matrix["pool-free", "steady"]?.outcome == .pass)
         // Without the header's name it is refused, naming the designs there are.
-        let error = #expect(throws: ZCError.self) { _ = try bootRequest(["check", "--variants", "pool-free-batched"]) }
-        #expect(error?.message.contains("unknown variant 'pool-free-batched'") == true)
+        let error = #expect(throws: ZCError.self) { _ = try bootRequest(["check", "--variants", "pool-free-lazy"]) }
+        #expect(error?.message.contains("unknown variant 'pool-free-lazy'") == true)
     }
 }

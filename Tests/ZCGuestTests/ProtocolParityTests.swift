@@ -101,31 +101,31 @@ struct ProtocolParityTests {
 
 @Suite("the module's uapi header: designs and faults")
 struct ModuleInterfaceTests {
-    @Test("the checkout's header names the six designs in enum order and the four faults")
+    @Test("the checkout's header names the seven designs in enum order and the four faults")
     func checkout() throws {
         let module = try #require(ModuleInterface(header: try TestSupport.repositoryFile(ModuleInterface.headerPath)))
-        #expect(module.variants == ["unaccounted", "v1", "v2", "pool-free", "batch", "steal"])
+        #expect(module.variants == ["unaccounted", "v1", "v2", "pool-free", "batch", "steal", "pool-free-batched"])
         #expect(module.faults == ["orphan-leak", "orphan-oops", "counters-lie", "orphan-uaf", "slow-release"])
     }
 
-    @Test("the livepatch's header names the real path's three designs, the stock kernel first")
+    @Test("the livepatch's header names the real path's four designs, the stock kernel first")
     func livepatch() throws {
         let module = try #require(ModuleInterface(header: try TestSupport.repositoryFile(ModuleInterface.headerPath),
                                                   livepatchHeader: try TestSupport.repositoryFile(ModuleInterface.livepatchHeaderPath)))
-        #expect(module.tcpDesigns == ["tcp-unaccounted", "tcp-v1", "tcp-kmem"])
+        #expect(module.tcpDesigns == ["tcp-unaccounted", "tcp-v1", "tcp-kmem", "tcp-kmem-batched"])
         #expect(module.allDesigns == module.variants + module.tcpDesigns)
         #expect(try ModuleInterface.load(repository: TestSupport.repository) == module)
         #expect(ModuleInterface(header: try TestSupport.repositoryFile(ModuleInterface.headerPath), livepatchHeader: "") == nil)
     }
 
-    @Test("a seventh design in the header is a seventh design for zcbench")
+    @Test("an eighth design in the header is an eighth design for zcbench")
     func added() throws {
         let header = try TestSupport.repositoryFile(ModuleInterface.headerPath)
-            .replacingOccurrences(of: "\t[ZCPOOL_VARIANT_STEAL]\t\t= \"steal\",\t\t\\\n",
-                                  with: "\t[ZCPOOL_VARIANT_STEAL]\t\t= \"steal\",\t\t\\\n\t[ZCPOOL_VARIANT_POOL_FREE_BATCHED] = \"pool-free-batched\", \\\n")
+            .replacingOccurrences(of: "\t[ZCPOOL_VARIANT_POOL_FREE_BATCHED] = \"pool-free-batched\", \\\n",
+                                  with: "\t[ZCPOOL_VARIANT_POOL_FREE_BATCHED] = \"pool-free-batched\", \\\n\t[ZCPOOL_VARIANT_POOL_FREE_BATCHED + 1] = \"pool-free-lazy\", \\\n")
         let module = try #require(ModuleInterface(header: header))
-        #expect(module.variants.last == "pool-free-batched")
-        #expect(module.variants.count == 7)
+        #expect(module.variants.last == "pool-free-lazy")
+        #expect(module.variants.count == 8)
     }
 
     @Test("a header without the name table is refused with the path")
