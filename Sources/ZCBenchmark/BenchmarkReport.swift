@@ -13,8 +13,8 @@ public struct BenchmarkOptions: Sendable, Equatable {
     public var levers = true
     /// Receive sizes (MiB) of the scale series, each a full matrix.
     public var scaleSizes = [1, 4, 16, 64, 256]
-    /// Variant counts of the scale series (the first N of the review's order), at 32 MiB.
-    public var scaleVariantCounts = [1, 2, 3, 6]
+    /// Variant counts of the scale series (the first N of the module's order), at 32 MiB.
+    public var scaleVariantCounts = [1, 2, 4, 7]
     /// Runs of the repeatable measure (zcpool-cost and tcp-cost under QEMU's -icount): two,
     /// so that their spread is measured.
     public var repeatableRuns = 2
