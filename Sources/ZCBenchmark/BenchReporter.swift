@@ -168,8 +168,9 @@ public enum BenchReporter {
         guard !cost.isEmpty || !real.isEmpty else { return out + ["Not measured in this run.", ""] }
         out += ["The same two scenarios as below, in one boot under `-icount shift=0,sleep=off`: the guest's",
                 "clock advances one nanosecond per instruction executed (and jumps over idle time to the",
-                "next timer), so a guest \"ns\" here counts instructions and does not depend on the host's",
-                "load or speed. Wall-clock ratios under TCG move with the host (three runs of pool-free at",
+                "next timer), so a guest ns here counts instructions (and idle time, which only v1's and",
+                "v2's RCU grace periods have much of) and does not depend on the host's load or speed.",
+                "Wall-clock ratios under TCG move with the host (three runs of pool-free at",
                 "64 MiB once read 1.20x, 1.87x and 2.08x) and weigh each instruction by what TCG makes of",
                 "it (atomics and TLB misses cost far more than natively); instruction ratios repeat, but",
                 "count an atomic like an add, so neither is the native ratio. Run \(cost.count > 1 || real.count > 1 ? "twice" : "once"); the first run's",
@@ -183,7 +184,7 @@ public enum BenchReporter {
                     let keys = first.sizesKiB.map { CostTable.key(variant, batch, $0) }
                     let cells = first.sizesKiB.map { size -> String in
                         if variant == "unaccounted" {
-                            return first.nsPerPage[CostTable.key(variant, batch, size)].map { "\($0) ins/page" } ?? "-"
+                            return first.nsPerPage[CostTable.key(variant, batch, size)].map { "\($0) ns/page" } ?? "-"
                         }
                         return first.ratio(variant, batch: batch, sizeKiB: size).map { String(format: "%.3fx", $0) } ?? "-"
                     }
@@ -202,14 +203,14 @@ public enum BenchReporter {
             for design in first.designs {
                 let keys = first.callPages.map { RealPathCostTable.key(design, $0) }
                 let cells = first.callPages.map { pages -> String in
-                    if design == stock { return first.nsPerPage[RealPathCostTable.key(design, pages)].map { "\($0) ins/page" } ?? "-" }
+                    if design == stock { return first.nsPerPage[RealPathCostTable.key(design, pages)].map { "\($0) ns/page" } ?? "-" }
                     return first.ratio(design, callPages: pages).map { String(format: "%.3fx", $0) } ?? "-"
                 }
                 let spread = real.count > 1 && design != stock
                     ? Spread.of(first.ratios.filter { keys.contains($0.key) }, real[1].ratios)?.percent ?? "-" : "-"
                 out.append("| \(design) | " + cells.joined(separator: " | ") + " | \(spread) |")
             }
-            out += ["", "Of the first run, the getsockopt calls and the munmap, per page (instructions):", "",
+            out += ["", "Of the first run, the getsockopt calls and the munmap, per page (icount ns):", "",
                     "| design | call | getsockopt | munmap |", "| --- | --- | --- | --- |"]
             for design in first.designs {
                 for pages in first.callPages {

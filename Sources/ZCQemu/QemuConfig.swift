@@ -87,7 +87,7 @@ public struct QemuConfig: Sendable, Equatable {
         if let icountShift, accelerator == .tcg {
             // sleep=off: an idle guest's clock jumps to the next timer instead of waiting
             // for the host's; align=off (the default): never slowed to the host's time.
-            args += ["-icount", "shift=\(icountShift),sleep=off"]
+            args += ["-icount", "shift=\(icountShift),sleep=off", "-rtc", "base=2026-01-01T00:00:00,clock=vm"]
         }
         args += ["-m", "\(memoryMiB)", "-smp", "\(cpus)"]
         if let firmware { args += ["-bios", firmware] }

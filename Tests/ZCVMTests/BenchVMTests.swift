@@ -21,8 +21,12 @@ extension VM {
             let passed = runs.allSatisfy(\.passed) && report.cost != nil && report.realPathCost != nil
             defer { fixture.finish(passed: passed) }
             for run in runs where !run.passed { Issue.record("\(run.name): \(run.problems)") }
-            #expect(report.timeToVerdict.map(\.name) == ["one scenario, one variant", "check: every scenario and the full matrix",
+            #expect(report.timeToVerdict.map(\.name) == ["one scenario, one variant", "check: every scenario and the full matrix, one QEMU",
                                                          "data-path cost", "real-path cost"])
+            // check in parts, side by side: the same verdicts as in one QEMU.
+            let parallel = try #require(report.parallelCheck)
+            #expect(parallel.passed && parallel.wall.count == 1, "\(parallel.problems)")
+            #expect(report.verdictDifferences == [], "\(report.verdictDifferences ?? [])")
             for run in report.timeToVerdict {
                 #expect(run.median(\.boot).map { $0 > 0 } == true, "\(run.name) has a boot phase")
                 #expect(run.median(\.kernelToInit).map { $0 > 0 && $0 < run.median(\.boot)! } == true,
@@ -39,12 +43,17 @@ extension VM {
             let real = try #require(report.realPathCost)
             let tcpDesigns = try fixture.pipeline.module().tcpDesigns
             #expect(real.designs == tcpDesigns)
-            #expect(real.nsPerPage.count == tcpDesigns.count * 2)
+            #expect(real.nsPerPage.count == tcpDesigns.count * 3)
             for (key, total) in real.nsPerPage {
                 #expect(total > 0 && real.receiveNsPerPage[key]! <= total, "\(key)")
                 #expect(real.mappedPercent[key]! > 50, "\(key): mapped \(real.mappedPercent[key]!)%")
             }
-            #expect(report.goals.count == 4)
+            // The repeatable measure, once under -icount: both tables, every cell.
+            let icount = try #require(report.repeatableCost?.first)
+            #expect(icount.nsPerPage.count == cost.nsPerPage.count && icount.nsPerPage.values.allSatisfy { $0 > 0 })
+            #expect(try #require(report.repeatableRealPathCost?.first).nsPerPage.count == real.nsPerPage.count)
+            #expect(icount.ratio("pool-free-batched", batch: 32, sizeKiB: 65536) != nil)
+            #expect(report.goals.count == 7)
             #expect(report.scale.count == 2)
             for point in report.scale {
                 let memory = try #require(point.guestMemory)
