@@ -7,6 +7,13 @@ public struct BootOptions: Sendable, Equatable {
     /// Guest time counted in executed instructions, 2^shift ns each (QEMU `-icount`), or
     /// nil for the host's clock.
     public var icountShift: Int?
+
+    /// The accelerator as reports name it: `tcg`, `kvm`, or `tcg icount shift=N` (then the
+    /// guest's times count instructions, not host time).
+    public var acceleratorName: String {
+        guard let icountShift, accelerator == .tcg else { return accelerator.rawValue }
+        return "tcg icount shift=\(icountShift)"
+    }
     public var cpus: Int = 1
     public var memoryMiB: Int = 1024
     /// Wall-clock limit of one boot; nil: ``RunPlan/defaultTimeout`` of what it runs.

@@ -107,7 +107,7 @@ public struct GuestBoot: Sendable {
         }
         let watching = Task { await watcher.watch() }
         do {
-            exit = try await progress.step("booting \(kernel.release) (\(options.accelerator.rawValue)) for \(parameters.scenarios.joined(separator: ", "))") {
+            exit = try await progress.step("booting \(kernel.release) (\(options.acceleratorName)) for \(parameters.scenarios.joined(separator: ", "))") {
                 let exit = try await qemu.run()
                 // The live line goes before the step's own last line.
                 watching.cancel()

@@ -146,7 +146,7 @@ public struct Pipeline: Sendable {
         phases.kernel = kernelTime
         phases.build = buildTime
         let context = RunContext(kernel: kernel.release.name, series: kernel.series?.rawValue,
-                                 accelerator: options.accelerator.rawValue, cpus: options.cpus, sizeMiB: options.sizeMiB,
+                                 accelerator: options.acceleratorName, cpus: options.cpus, sizeMiB: options.sizeMiB,
                                  runDirectory: run.directory.path, wallSeconds: run.exit.wallTime.seconds, phases: phases,
                                  kernelDesign: kernel.design)
         return RunReport(judging: run.output, selection: plan.selection, context: context)
@@ -172,7 +172,7 @@ public struct Pipeline: Sendable {
         let run = try await GuestBoot(options: options, progress: progress, logger: logger)
             .run(kernel: kernel, products: products, parameters: parameters, timeout: timeout, in: directory, exec: attachment)
         let context = RunContext(kernel: kernel.release.name, series: kernel.series?.rawValue,
-                                 accelerator: options.accelerator.rawValue, cpus: options.cpus, sizeMiB: options.sizeMiB,
+                                 accelerator: options.acceleratorName, cpus: options.cpus, sizeMiB: options.sizeMiB,
                                  runDirectory: run.directory.path, wallSeconds: run.exit.wallTime.seconds, phases: run.phases,
                                  kernelDesign: kernel.design)
         return RunReport(judging: run.output, selection: plan.selection, context: context)

@@ -152,6 +152,8 @@ struct UsageErrorTests {
         (["check", "--kernel", "/k/bzImage"], "--kernel and --headers go together"),
         (["check", "--series", "6.12", "--kernel", "/k", "--headers", "/h"], "leave --series out"),
         (["check", "--accel", "hvf"], "unknown accelerator 'hvf'"),
+        (["check", "--accel", "kvm", "--icount", "0"], "--icount needs --accel tcg"),
+        (["check", "--icount", "11"], "--icount must be between 0 and 10"),
         (["check", "--cpus", "0"], "--cpus must be between 1 and 64"),
         (["check", "--memory", "128"], "--memory must be at least 256 MiB"),
         (["check", "--size-mib", "600"], "--size-mib must be at least 1 and under half of --memory"),

@@ -35,6 +35,19 @@ struct QemuTests {
         #expect(Array(args[index..<(index + expected.count)]) == expected)
     }
 
+    @Test("-icount with TCG: guest time in instructions, idle time skipped, the RTC's date fixed; never with KVM")
+    func icount() {
+        var tcg = config()
+        #expect(!tcg.arguments.contains("-icount"))
+        tcg.icountShift = 0
+        let args = tcg.arguments
+        let index = try! #require(args.firstIndex(of: "-icount"))
+        #expect(Array(args[index..<(index + 4)]) == ["-icount", "shift=0,sleep=off", "-rtc", "base=2026-01-01T00:00:00,clock=vm"])
+        var kvm = config(.kvm)
+        kvm.icountShift = 0
+        #expect(!kvm.arguments.contains("-icount"))
+    }
+
     @Test("no network device ever", arguments: [Accelerator.tcg, .kvm])
     func noNetwork(_ accelerator: Accelerator) {
         let args = config(accelerator).arguments
