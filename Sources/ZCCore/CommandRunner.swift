@@ -59,6 +59,9 @@ public struct CommandRunner: Sendable {
                 (Subprocess.Environment.Key(stringLiteral: $0.key), Optional($0.value))
             }))
         do {
+            // Cancelled before the spawn: a teardown would find no process yet, and the
+            // command would run its course (seen on a loaded host).
+            try Task.checkCancellation()
             let result = try await Subprocess.run(
                 executable,
                 arguments: Arguments(command.arguments),
