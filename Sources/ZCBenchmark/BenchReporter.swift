@@ -109,19 +109,8 @@ public enum BenchReporter {
                     "mmap are set-up and not timed), as a ratio to unaccounted at the same batch and size.",
                     "The unaccounted row gives the absolute time under TCG.", ""]
             for batch in cost.batches {
-                out += ["#### \(batch)-page batches", "",
-                        "| variant | " + cost.sizesKiB.map(sizeLabel).joined(separator: " | ") + " |",
-                        "| --- |" + String(repeating: " --- |", count: cost.sizesKiB.count)]
-                for variant in cost.variants {
-                    let cells = cost.sizesKiB.map { size -> String in
-                        if variant == "unaccounted" {
-                            return cost.nsPerPage[CostTable.key(variant, batch, size)].map { "\(ns($0))/page" } ?? "-"
-                        }
-                        return cost.ratio(variant, batch: batch, sizeKiB: size).map { String(format: "%.2fx", $0) } ?? "-"
-                    }
-                    out.append("| \(variant) | " + cells.joined(separator: " | ") + " |")
-                }
-                out.append("")
+                out += ["#### \(batch)-page batches", ""]
+                out += costRows(cost, batch: batch, digits: 2, absolute: { "\(ns($0))/page" }) + [""]
             }
             if let size = cost.sizesKiB.last {
                 out += ["Of that, the RECEIVE calls alone (32-page batches, \(sizeLabel(size))):", "",
@@ -176,42 +165,16 @@ public enum BenchReporter {
                 "64 MiB once read 1.20x, 1.87x and 2.08x) and weigh each instruction by what TCG makes of",
                 "it (atomics and TLB misses cost far more than natively); instruction ratios repeat, but",
                 "count an atomic like an add, so neither is the native ratio. Run \(cost.count > 1 || real.count > 1 ? "twice" : "once"); the first run's",
-                "ratios are shown, and the largest difference between the runs in each row.", ""]
+                "ratios are shown and, of two runs, the largest difference between them in each row.", ""]
         if let first = cost.first {
             for batch in first.batches {
-                out += ["zcpool, \(batch)-page batches:", "",
-                        "| variant | " + first.sizesKiB.map(sizeLabel).joined(separator: " | ") + " | spread |",
-                        "| --- |" + String(repeating: " --- |", count: first.sizesKiB.count + 1)]
-                for variant in first.variants {
-                    let keys = first.sizesKiB.map { CostTable.key(variant, batch, $0) }
-                    let cells = first.sizesKiB.map { size -> String in
-                        if variant == "unaccounted" {
-                            return first.nsPerPage[CostTable.key(variant, batch, size)].map { "\($0) ns/page" } ?? "-"
-                        }
-                        return first.ratio(variant, batch: batch, sizeKiB: size).map { String(format: "%.3fx", $0) } ?? "-"
-                    }
-                    let spread = cost.count > 1 && variant != "unaccounted"
-                        ? Spread.of(first.ratios.filter { keys.contains($0.key) }, cost[1].ratios)?.percent ?? "-" : "-"
-                    out.append("| \(variant) | " + cells.joined(separator: " | ") + " | \(spread) |")
-                }
-                out.append("")
+                out += ["zcpool, \(batch)-page batches:", ""]
+                out += costRows(first, batch: batch, digits: 3, absolute: { "\($0) ns/page" }, second: cost.dropFirst().first) + [""]
             }
         }
         if let first = real.first {
-            let stock = RealPathCostTable.stock
-            out += ["The real path (tcp-cost), by pages asked per call:", "",
-                    "| design | " + first.callPages.map { "\($0)-page calls" }.joined(separator: " | ") + " | spread |",
-                    "| --- |" + String(repeating: " --- |", count: first.callPages.count + 1)]
-            for design in first.designs {
-                let keys = first.callPages.map { RealPathCostTable.key(design, $0) }
-                let cells = first.callPages.map { pages -> String in
-                    if design == stock { return first.nsPerPage[RealPathCostTable.key(design, pages)].map { "\($0) ns/page" } ?? "-" }
-                    return first.ratio(design, callPages: pages).map { String(format: "%.3fx", $0) } ?? "-"
-                }
-                let spread = real.count > 1 && design != stock
-                    ? Spread.of(first.ratios.filter { keys.contains($0.key) }, real[1].ratios)?.percent ?? "-" : "-"
-                out.append("| \(design) | " + cells.joined(separator: " | ") + " | \(spread) |")
-            }
+            out += ["The real path (tcp-cost), by pages asked per call:", ""]
+            out += realPathRows(first, digits: 3, absolute: { "\($0) ns/page" }, second: real.dropFirst().first)
             out += ["", "Of the first run, the getsockopt calls and the munmap, per page (icount ns):", "",
                     "| design | call | getsockopt | munmap |", "| --- | --- | --- | --- |"]
             for design in first.designs {
@@ -240,16 +203,8 @@ public enum BenchReporter {
                 "that take the designs in turn. The time of the getsockopt calls plus the munmap after them",
                 "(where a charging design's pages are uncharged) per page mapped, median round, as a ratio",
                 "to \(stock) at the same call size (pages asked per call). The \(stock) row gives the",
-                "absolute time under TCG.", "",
-                "| design | " + real.callPages.map { "\($0)-page calls" }.joined(separator: " | ") + " |",
-                "| --- |" + String(repeating: " --- |", count: real.callPages.count)]
-        for design in real.designs {
-            let cells = real.callPages.map { pages -> String in
-                if design == stock { return real.nsPerPage[RealPathCostTable.key(design, pages)].map { "\(ns($0))/page" } ?? "-" }
-                return real.ratio(design, callPages: pages).map { String(format: "%.2fx", $0) } ?? "-"
-            }
-            out.append("| \(design) | " + cells.joined(separator: " | ") + " |")
-        }
+                "absolute time under TCG.", ""]
+        out += realPathRows(real, digits: 2, absolute: { "\(ns($0))/page" })
         out += ["", "Of the median round: the getsockopt calls alone, the munmap, the share of the bytes mapped",
                 "(the rest read()), the calls, and the rounds measured.", "",
                 "| design | call | getsockopt | munmap | mapped | calls | rounds |",
@@ -265,6 +220,49 @@ public enum BenchReporter {
             }
         }
         return out + [""]
+    }
+
+    /// One batch of a zcpool cost table: unaccounted's figure as `absolute` writes it, each
+    /// other variant's ratio to it; with a `second` run, a spread column (the row's largest
+    /// difference between the two).
+    static func costRows(_ cost: CostTable, batch: Int, digits: Int, absolute: (Int64) -> String,
+                         second: CostTable? = nil) -> [String] {
+        rows("variant", cost.variants, columns: cost.sizesKiB.map(sizeLabel), second: second?.ratios, ratios: cost.ratios) { variant, column in
+            let size = cost.sizesKiB[column]
+            return variant == "unaccounted"
+                ? (CostTable.key(variant, batch, size), cost.nsPerPage[CostTable.key(variant, batch, size)].map(absolute))
+                : (CostTable.key(variant, batch, size),
+                   cost.ratio(variant, batch: batch, sizeKiB: size).map { String(format: "%.\(digits)fx", $0) })
+        }
+    }
+
+    /// A real-path cost table: the stock kernel's figure as `absolute` writes it, each
+    /// design's ratio to it, by call size; with a `second` run, a spread column.
+    static func realPathRows(_ real: RealPathCostTable, digits: Int, absolute: (Int64) -> String,
+                             second: RealPathCostTable? = nil) -> [String] {
+        rows("design", real.designs, columns: real.callPages.map { "\($0)-page calls" }, second: second?.ratios,
+             ratios: real.ratios) { design, column in
+            let key = RealPathCostTable.key(design, real.callPages[column])
+            return design == RealPathCostTable.stock
+                ? (key, real.nsPerPage[key].map(absolute))
+                : (key, real.ratio(design, callPages: real.callPages[column]).map { String(format: "%.\(digits)fx", $0) })
+        }
+    }
+
+    /// A markdown table of `names` by `columns`, each cell's ratio key and text from `cell`;
+    /// with `second`'s ratios, a spread column: the largest difference of the row's ratios.
+    static func rows(_ what: String, _ names: [String], columns: [String], second: [String: Double]?, ratios: [String: Double],
+                     cell: (String, Int) -> (key: String, text: String?)) -> [String] {
+        let spread = second == nil ? [] : ["spread"]
+        var out = ["| \(what) | " + (columns + spread).joined(separator: " | ") + " |",
+                   "| --- |" + String(repeating: " --- |", count: columns.count + spread.count)]
+        for name in names {
+            let cells = columns.indices.map { cell(name, $0) }
+            let keys = Set(cells.map(\.key))
+            let spreadCell = second.map { Spread.of(ratios.filter { keys.contains($0.key) }, $0)?.percent ?? "-" }
+            out.append("| \(name) | " + (cells.map { $0.text ?? "-" } + [spreadCell].compactMap { $0 }).joined(separator: " | ") + " |")
+        }
+        return out
     }
 
     static func row(_ run: TimedRun) -> String {

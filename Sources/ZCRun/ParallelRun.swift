@@ -2,7 +2,6 @@ import Foundation
 import ZCAnalysis
 import ZCCore
 
-
 /// How long each unit (of ``RunPlan/shardUnits``) took on a kernel the last time it ran,
 /// by kernel release: what ``RunPlan/parts(_:seconds:)`` deals the next run by. zcbench
 /// keeps it in `out/unit-seconds.json`; without it, a unit's estimate is
