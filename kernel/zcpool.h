@@ -10,7 +10,6 @@
  *            recycle_ms, fault, ibt_check)
  *   dev.c    /dev/zcpool: queues (open files), mmap, ioctl dispatch
  *   pool.c   the page pool: free list, pages out, recycling
- *   fault.c  injected bugs on the recycling path (orphan-leak/oops/uaf)
  *   rx.c     FEED, RECEIVE and read(): units, the RECEIVE call
  *   batch.c  one batch of RECEIVE: per-variant charging, insert, unroll
  *   pause.c  pause points of RECEIVE: PAUSE_WAIT and RESUME
@@ -202,10 +201,6 @@ void zcpool_pool_put(struct zcpool_page *d);
 void zcpool_pool_recycle(struct zcpool_reclaim *r);
 void zcpool_pool_forget_queue(struct zcpool_queue *q);
 unsigned long zcpool_pool_mapped(struct zcpool_queue *q);
-
-/* fault.c */
-bool zcpool_fault_orphan(struct zcpool_page *d);
-void zcpool_fault_uaf(struct zcpool_page *d);
 
 /* rx.c */
 void zcpool_rx_queue_init(struct zcpool_queue *q);
