@@ -24,7 +24,7 @@
 #define LO_MTU			61492
 #define ZC_COPY_BUF_SIZE	(256 * 1024)
 
-/* payload.c: the stream, as 64-bit words: splitmix64 of the word index. */
+/* payload.c: the stream, as 64-bit words: word idx is (idx + 1) * an odd step. */
 
 /* Fill buf with the payload from stream offset 0; len is a multiple of 8. */
 void pattern_fill(unsigned char *buf, size_t len);
