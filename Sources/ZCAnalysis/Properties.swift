@@ -202,7 +202,7 @@ public struct AccountingProperty: Sendable {
         Measurement(
             holds: m["dying.held"] == 0 && m["dying_final"] == 0,
             measured: "\(m["dying.held"]) dying memcgs \(m["held_ms"]) ms after rmdir while another cgroup maps the pages; \(m["dying_final"]) left \(m["wait_ms"]) ms after it unmaps",
-            condition: "nr_dying_descendants back to 0 within 1 s of the rmdir, pages still mapped elsewhere",
+            condition: "nr_dying_descendants back to 0 within 0.5 s of the rmdir, pages still mapped elsewhere",
             figures: [Figure(name: "zombie memcgs while mapped elsewhere", value: m["dying.held"], unit: "memcgs")],
             violation: m["dying_final"] == 0 ? nil
                 : "\(m["dying_final"]) memcgs still dying \(m["wait_ms"]) ms after every page was released: a memcg is leaked")

@@ -40,7 +40,7 @@ public struct UnitSeconds: Sendable, Codable, Equatable {
 extension RunPlan {
     /// A rough guess of how long a unit (of ``shardUnits``) keeps one QEMU busy, in
     /// seconds, for dealing units to parts when no run measured it: about 0.25 s per cell
-    /// of the simulated matrix and 0.4 s of the real one (TCG, 6.1, Dec 2026), 1 s more
+    /// of the simulated matrix and 0.4 s of the real one (TCG, 6.1, Dec 2026), 0.5 s more
     /// where a zombie memcg is expected to stay (the guest watches it for the whole
     /// window), and about 1 s per once-only scenario, 2 s for zcpool-variants.
     public func estimatedSeconds(unit: String) -> Double {
@@ -51,7 +51,7 @@ extension RunPlan {
         let properties = simulated ? selection.properties : selection.realProperties
         return properties.reduce(0.2) { total, property in
             var seconds = simulated ? 0.25 : 0.4
-            if property.name == "zombie", selection.expectations?[unit, property.name]?.expected == .fail { seconds += 1 }
+            if property.name == "zombie", selection.expectations?[unit, property.name]?.expected == .fail { seconds += 0.5 }
             return total + seconds
         }
     }

@@ -125,7 +125,7 @@ extension VM {
             var options = BootOptions()
             options.timeout = .seconds(300)
             options.sizeMiB = sizeMiB
-            let received = Int64(max(64, sizeMiB)) << 20  // zcpool-variants receives at least 64 MiB
+            let received = Int64(max(32, sizeMiB)) << 20  // zcpool-variants receives at least 32 MiB
             let scenarios: [any Scenario] = [GuestChecksScenario(name: "zcpool-device"), DesignsScenario()]
             let report = try await fixture.pipeline.run(.series(series), scenarios: scenarios, options: options)
             defer { fixture.finish(passed: report.passed) }
