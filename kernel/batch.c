@@ -21,7 +21,7 @@
  *                the page + tag
  *
  * v1 and v2 drop the page charge at the last unmap, the others when the
- * pool recycles the page (pool.c; pool-free-batched with one uncharge per
+ * pool recycles the page (recycle.c; pool-free-batched with one uncharge per
  * recycling pass and objcg). The pause point INSERTED sits between
  * the insert (and the accounting of the inserted pages) and the work after
  * the batch.

@@ -9,7 +9,10 @@
  *   main.c   module entry points and parameters (variant, pool_pages,
  *            recycle_ms, fault, ibt_check)
  *   dev.c    /dev/zcpool: queues (open files), mmap, ioctl dispatch
- *   pool.c   the page pool: free list, pages out, recycling
+ *   pool.c   the page pool: free list, FEED's pages, pool_pages, start
+ *            and end
+ *   recycle.c  pages out coming back: the recycling pass, v1/v2's
+ *            last-unmap uncharge, the injected orphan faults
  *   rx.c     FEED, RECEIVE and read(): units, the RECEIVE call
  *   batch.c  one batch of RECEIVE: per-variant charging, insert, unroll
  *   pause.c  pause points of RECEIVE: PAUSE_WAIT and RESUME
@@ -198,6 +201,10 @@ void zcpool_pool_exit(void);
 int zcpool_pool_set_max(unsigned long max);
 int zcpool_pool_get(struct list_head *list, unsigned long n);
 void zcpool_pool_put(struct zcpool_page *d);
+bool zcpool_pool_put_locked(struct zcpool_page *d);
+void zcpool_page_free(struct zcpool_page *d);
+
+/* recycle.c */
 void zcpool_pool_recycle(struct zcpool_reclaim *r);
 void zcpool_pool_forget_queue(struct zcpool_queue *q);
 unsigned long zcpool_pool_mapped(struct zcpool_queue *q);

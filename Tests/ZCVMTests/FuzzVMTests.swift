@@ -116,7 +116,7 @@ extension VM {
             defer { fixture.finish(passed: ok) }
             let plan = try FuzzPlan(seconds: 3, seed: 77, variants: ["pool-free"], fault: "orphan-oops", faults: fixture.faults)
             let report = try await plan.run(fixture.pipeline, kernel: .series(.v6_1), options: BootOptions())
-            #expect(report.kernelCrash?.contains("kernel BUG at zcpool/pool.c") == true, "\(report.kernelCrash ?? "no crash")")
+            #expect(report.kernelCrash?.contains("kernel BUG at zcpool/recycle.c") == true, "\(report.kernelCrash ?? "no crash")")
             #expect(plan.crashedVariant(report) == "pool-free")
             let result = try await plan.minimizeCrash(report, pipeline: fixture.pipeline, kernel: .series(.v6_1), options: BootOptions())
             guard case .found(let crash) = result else {
@@ -124,7 +124,7 @@ extension VM {
                 return
             }
             #expect(crash.shortest, "\(plan.crashSummary(result, kernel: .series(.v6_1)))")
-            #expect(crash.crash.contains("kernel BUG at zcpool/pool.c"))
+            #expect(crash.crash.contains("kernel BUG at zcpool/recycle.c"))
             #expect(crash.boots <= FuzzPlan.maxCrashBoots)
             // The last operations before the crash are printed, up to 16.
             #expect(crash.trace.count == min(crash.operations, GuestProtocol.Fuzz.traceOperations), "\(crash.trace)")
@@ -132,7 +132,7 @@ extension VM {
             // leaves everything clean.
             let again = try await plan.alone(crash.thread, variant: "pool-free", operations: crash.operations)
                 .run(fixture.pipeline, kernel: .series(.v6_1), options: BootOptions())
-            #expect(again.kernelCrash?.contains("kernel BUG at zcpool/pool.c") == true)
+            #expect(again.kernelCrash?.contains("kernel BUG at zcpool/recycle.c") == true)
             let fewer = try await plan.alone(crash.thread, variant: "pool-free", operations: crash.operations - 1)
                 .run(fixture.pipeline, kernel: .series(.v6_1), options: BootOptions())
             let fewerPassed = fewer.passed
