@@ -171,9 +171,11 @@ out:
 /*
  * A digest of a byte stream fed in pieces of any length, a 64-bit word at
  * a time (words at stream offsets that are multiples of 8): each word is
- * mixed in with a multiply and an xor-shift, which carries every bit of it
- * to every bit of the digest. Byte at a time, hashing what unload maps and
- * reads back cost half of that cell's guest instructions.
+ * mixed in with a multiply, which carries its low bits up, and an
+ * xor-shift, which carries the high bits down (a multiply alone, as a
+ * word-wise FNV-1a, would miss the top bit flipped in two words). Byte at a
+ * time, FNV-1a of what unload maps and reads back cost half of that cell's
+ * guest instructions.
  */
 struct digest {
 	uint64_t h;
