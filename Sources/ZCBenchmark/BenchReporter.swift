@@ -175,16 +175,8 @@ public enum BenchReporter {
         if let first = real.first {
             out += ["The real path (tcp-cost), by pages asked per call:", ""]
             out += realPathRows(first, digits: 3, absolute: { "\($0) ns/page" }, second: real.dropFirst().first)
-            out += ["", "Of the first run, the getsockopt calls and the munmap, per page (icount ns):", "",
-                    "| design | call | getsockopt | munmap |", "| --- | --- | --- | --- |"]
-            for design in first.designs {
-                for pages in first.callPages {
-                    let key = RealPathCostTable.key(design, pages)
-                    guard let total = first.nsPerPage[key], let receive = first.receiveNsPerPage[key] else { continue }
-                    out.append("| \(design) | \(pages) pages | \(receive) | \(total - receive) |")
-                }
-            }
-            out.append("")
+            out += ["", "Of the first run, the getsockopt calls and the munmap, per page (icount ns):", ""]
+            out += breakdownRows(first, format: { "\($0)" }) + [""]
         }
         return out
     }
@@ -206,20 +198,31 @@ public enum BenchReporter {
                 "absolute time under TCG.", ""]
         out += realPathRows(real, digits: 2, absolute: { "\(ns($0))/page" })
         out += ["", "Of the median round: the getsockopt calls alone, the munmap, the share of the bytes mapped",
-                "(the rest read()), the calls, and the rounds measured.", "",
-                "| design | call | getsockopt | munmap | mapped | calls | rounds |",
-                "| --- | --- | --- | --- | --- | --- | --- |"]
+                "(the rest read()), the calls, and the rounds measured.", ""]
+        out += breakdownRows(real, format: { "\(ns($0))/page" }, extra: ["mapped", "calls", "rounds"]) { key in
+            [real.mappedPercent[key].map { "\($0)%" }, real.calls[key].map(String.init), real.rounds[key].map(String.init)]
+        }
+        return out + [""]
+    }
+
+    /// The real path's time per page split in two, a row per design and call size: the
+    /// getsockopt calls and the munmap after them, each as `format` writes it, then the
+    /// `extra` columns (a missing figure written "-").
+    static func breakdownRows(_ real: RealPathCostTable, format: (Int64) -> String, extra: [String] = [],
+                              figures: (String) -> [String?] = { _ in [] }) -> [String] {
+        let header = ["design", "call", "getsockopt", "munmap"] + extra
+        var out = ["| " + header.joined(separator: " | ") + " |",
+                   "|" + String(repeating: " --- |", count: header.count)]
         for design in real.designs {
             for pages in real.callPages {
                 let key = RealPathCostTable.key(design, pages)
                 guard let total = real.nsPerPage[key], let receive = real.receiveNsPerPage[key] else { continue }
-                let figures = [real.mappedPercent[key].map { "\($0)%" }, real.calls[key].map(String.init),
-                               real.rounds[key].map(String.init)].map { $0 ?? "-" }
-                out.append("| \(design) | \(pages) pages | \(ns(receive))/page | \(ns(total - receive))/page | "
-                           + figures.joined(separator: " | ") + " |")
+                let cells = ["\(design)", "\(pages) pages", format(receive), format(total - receive)]
+                    + figures(key).map { $0 ?? "-" }
+                out.append("| " + cells.joined(separator: " | ") + " |")
             }
         }
-        return out + [""]
+        return out
     }
 
     /// One batch of a zcpool cost table: unaccounted's figure as `absolute` writes it, each
