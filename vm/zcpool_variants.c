@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * zcpool-variants: a receive of zcbench.size_mib (32 MiB, the default, at
- * least: 8192 pages against a tolerance of 64 per cpu) through each accounting variant of the zcpool module, in the
- * order of the module's own table (ZCPOOL_VARIANT_NAMES).
+ * least: 8192 pages against a tolerance of 64 per cpu) through each
+ * accounting variant of the zcpool module, in the order of the module's own
+ * table (ZCPOOL_VARIANT_NAMES).
  *
  * For each variant, in a fresh cgroup zc-<scenario>/<variant>: switch the
  * variant (no queue open), open a queue, FEED and RECEIVE the whole size in
@@ -230,6 +231,12 @@ static bool variant_report(const struct run *r, unsigned int n)
 	return variant_cases(v, ok, n);
 }
 
+/* What each variant receives: zcbench.size_mib, MIN_SIZE at least. */
+static size_t receive_size(const struct zc_config *cfg)
+{
+	return cfg->size < MIN_SIZE ? MIN_SIZE : cfg->size;
+}
+
 static bool variant_run(const char *v, const struct zc_config *cfg,
 			const char *parent, unsigned int n)
 {
@@ -237,7 +244,7 @@ static bool variant_run(const char *v, const struct zc_config *cfg,
 	struct run r = { .v = v, .cfg = cfg };
 	bool ok = false;
 
-	r.size = cfg->size < MIN_SIZE ? MIN_SIZE : cfg->size;
+	r.size = receive_size(cfg);
 	r.pages = r.size / ZCP_PAGE;
 	r.tol = 64 * ZCP_PAGE * sysconf(_SC_NPROCESSORS_ONLN);
 	if (snprintf(r.cg, sizeof(r.cg), "%s/%s", parent, v) >=
@@ -265,7 +272,7 @@ int test_zcpool_variants(const char *name, const struct zc_config *cfg)
 	size_t i;
 
 	ktap_print_plan(ZCPOOL_NR_VARIANTS * CASES_PER_VARIANT);
-	ktap_metric("size", cfg->size < MIN_SIZE ? MIN_SIZE : cfg->size);
+	ktap_metric("size", receive_size(cfg));
 	ktap_metric("page_size", ZCP_PAGE);
 	ktap_metric("nr_cpus", sysconf(_SC_NPROCESSORS_ONLN));
 	ktap_metric("chunk_pages", RXQ_CHUNK_PAGES);
