@@ -89,6 +89,28 @@ static void mount_fs(const char *type, const char *target,
 		die("mount %s on %s: %m", type, target);
 }
 
+/*
+ * cgroup2, with favordynmods: a write to cgroup.procs (every scenario moves
+ * its processes between cgroups several times) then no longer waits for an
+ * RCU grace period, which on this idle one-vCPU guest is time spent doing
+ * nothing (measured: 0.8 s of a check's 2.2 s of idle per boot). The price,
+ * in fork and exit, is outside anything timed; memcg accounting is the same.
+ * A kernel without the option (before 6.0) gets the plain mount, said so.
+ */
+static void mount_cgroup2(void)
+{
+	const unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+	if (mkdir(CGROUP_ROOT, 0755) && errno != EEXIST)
+		die("mkdir %s: %m", CGROUP_ROOT);
+	if (!mount("cgroup2", CGROUP_ROOT, "cgroup2", flags, "favordynmods"))
+		return;
+	if (errno != EINVAL)
+		die("mount cgroup2 on %s: %m", CGROUP_ROOT);
+	msg("cgroup2: no favordynmods in this kernel, mounted without it");
+	mount_fs("cgroup2", CGROUP_ROOT, flags);
+}
+
 static void write_file(const char *path, const char *val)
 {
 	size_t len = strlen(val);
@@ -374,7 +396,7 @@ int main(void)
 	mount_fs("devtmpfs", "/dev", MS_NOSUID);
 	open_console();
 	report_uptime();
-	mount_fs("cgroup2", CGROUP_ROOT, MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	mount_cgroup2();
 	/* zcpool's stats and memcg flush files (DEBUGFS of lib/zcpool_util.h). */
 	mount_fs("debugfs", "/sys/kernel/debug", MS_NOSUID | MS_NODEV | MS_NOEXEC);
 	write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory");
