@@ -42,6 +42,10 @@ public struct MatrixReport: Sendable, Equatable, Codable {
     public var cells: [MatrixCell]
     /// The real-path design built into the kernel, which ran without the livepatch.
     public var builtIn: Variant?
+    /// How long making each variant the one in force took, in ms: its `V/reload` (zcpool
+    /// loaded with it) or `D/patch` (zctcp switched to it) test's `elapsed_ms`, time a
+    /// variant costs its boot outside its cells. nil in the reports of older guests.
+    public var switchMs: [String: Int64]?
 
     public subscript(variant: Variant, property: String) -> MatrixCell? {
         cells.first { $0.variant == variant && $0.property == property }
@@ -61,6 +65,11 @@ public struct MatrixReport: Sendable, Equatable, Codable {
                            variant: variant, property: property, expectation: expectations[variant.name, property.name])
             }
         }
+        let step = path == .simulated ? "reload" : "patch"
+        let switches = variants.compactMap { variant in
+            results.tests.first { $0.name == "\(variant)/\(step)" }?.metrics["elapsed_ms"].map { (variant.name, $0) }
+        }
+        switchMs = switches.isEmpty ? nil : Dictionary(switches) { first, _ in first }
     }
 
     static func judge(_ test: KTAPTest?, variant: Variant, property: AccountingProperty, expectation: Expectation?) -> MatrixCell {

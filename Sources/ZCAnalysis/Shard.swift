@@ -110,6 +110,8 @@ extension RunReport {
             merged.properties.compactMap { property in cells.first { $0.variant == variant && $0.property == property } }
         }
         merged.builtIn = matrices.lazy.compactMap(\.builtIn).first
+        let switches = matrices.compactMap(\.switchMs)
+        merged.switchMs = switches.isEmpty ? nil : switches.reduce(into: [:]) { all, part in all.merge(part) { first, _ in first } }
         return merged
     }
 }

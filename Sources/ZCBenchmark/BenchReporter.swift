@@ -81,9 +81,9 @@ public enum BenchReporter {
         }
         if let parallel = report.parallelCheck, let differences = report.verdictDifferences {
             out += ["", "`zcbench check` deals each kernel's work (its once-only scenarios, each design of either",
-                    "path) to as many QEMUs as the host has cores (\(report.parallelJobs ?? 0) here), each its own boot, the longest",
-                    "units first to the least loaded part by what each took last time, and merges the parts",
-                    "into one report. Its \(parallel.wall.count) run\(parallel.wall.count == 1 ? "" : "s") against the one-QEMU check: "
+                    "path) to as many QEMUs as the host has cores (\(report.parallelJobs ?? 0) here), each its own boot, by what",
+                    "each unit took in its last three runs (the median), the longest first to the least loaded",
+                    "part, then evened out by moves and swaps, and merges the parts into one report. Its \(parallel.wall.count) run\(parallel.wall.count == 1 ? "" : "s") against the one-QEMU check: "
                         + (differences.isEmpty ? "every verdict the same." : "\(differences.count) verdicts differ:")]
             out += differences.map { "- \(cell($0))" }
         }

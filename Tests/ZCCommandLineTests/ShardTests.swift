@@ -64,6 +64,59 @@ struct ShardTests {
         #expect(measured.first { $0.shardUnits.contains("pool-free") }?.shardUnits == ["pool-free"])
     }
 
+    @Test("deal: the longest first to the least loaded part, then moves and swaps while they shorten the longest part")
+    func deal() {
+        // Longest-first alone leaves 7 against 5; a swap of a 3 for a 2 makes it 6 and 6.
+        let owner = RunPlan.deal([3, 3, 2, 2, 2], into: 2)
+        let loads = (0..<2).map { part in owner.indices.filter { owner[$0] == part }.map { [3.0, 3, 2, 2, 2][$0] }.reduce(0, +) }
+        #expect(loads == [6, 6])
+        // The medians of three checks on 6.1 (out/unit-seconds.json, Dec 2026): within 0.2 s.
+        let measured = [3.857, 2.605, 2.551, 2.404, 2.377, 2.264, 2.166, 1.618, 1.59, 1.396, 1.381, 1.195]
+        let dealt = RunPlan.deal(measured, into: 2)
+        let sums = (0..<2).map { part in dealt.indices.filter { dealt[$0] == part }.map { measured[$0] }.reduce(0, +) }
+        #expect(abs(sums[0] - sums[1]) <= 0.2, "\(sums)")
+        // No part is left empty, whatever the lengths.
+        #expect(Set(RunPlan.deal([10, 0.1, 0.1], into: 3)) == [0, 1, 2])
+        #expect(RunPlan.deal([], into: 2).isEmpty && RunPlan.deal([1], into: 1) == [0])
+    }
+
+    @Test("unit seconds: a unit's cells and its reload or patch, the median of its last three runs")
+    func unitSeconds() throws {
+        // The fixture's guest predates elapsed_ms: give each cell 100 ms and v2's reload 40 ms,
+        // as the runner now prints them.
+        var ktap = try TestSupport.fixture("matrix-sample.ktap")
+        ktap = ktap.replacingOccurrences(of: "\nok 17 v2/reload", with: "\n# metric elapsed_ms=40\nok 17 v2/reload")
+        var report = try MatrixSample.report(ktap)
+        #expect(report.matrix?.switchMs == ["v2": 40])
+        for index in report.matrix!.cells.indices { report.matrix!.cells[index].metrics.values["elapsed_ms"] = 100 }
+        let cells = AccountingProperty.all.count * 100
+        var times = UnitSeconds()
+        times.record(report)
+        #expect(times.seconds(release: report.kernel)["v2"] == Double(cells + 40) / 1000)
+        #expect(times.seconds(release: report.kernel)["pool-free"] == Double(cells) / 1000)
+        for slow in [5.0, 1.0, 1.2] {
+            for index in report.matrix!.cells.indices where report.matrix!.cells[index].variant == "pool-free" {
+                report.matrix!.cells[index].metrics.values["elapsed_ms"] = Int64(slow * 1000) / Int64(AccountingProperty.all.count)
+            }
+            times.record(report)
+        }
+        // Kept: the last three (5.0, 1.0, 1.2, each rounded down to whole ms per cell); their median.
+        #expect(times.kernels[report.kernel]?["pool-free"]?.count == UnitSeconds.kept)
+        let median = try #require(times.seconds(release: report.kernel)["pool-free"])
+        #expect(abs(median - 1.2) < 0.01, "\(median)")
+        // Two parts' switch times merge into one report.
+        var first = report, second = report
+        first.matrix?.switchMs = ["v2": 40]
+        second.matrix?.switchMs = ["pool-free": 30]
+        second.runDirectory = "/tmp/zc-other"
+        first.matrix?.cells = report.matrix!.cells.filter { $0.variant == "v2" }
+        second.matrix?.cells = report.matrix!.cells.filter { $0.variant != "v2" }
+        second.scenarios = []
+        let merged = try RunReport.merged([first, second], scenarioOrder: ScenarioCatalog.names,
+                                          designOrder: MatrixSample.variants.map(\.name), propertyOrder: AccountingProperty.allNames)
+        #expect(merged.first?.matrix?.switchMs == ["v2": 40, "pool-free": 30])
+    }
+
     @Test("--shard that is not K/N with 1 <= K <= N is a usage error", arguments: ["0/2", "3/2", "1/0", "0/0", "a/b", "1", "1/2/3"])
     func badShard(_ text: String) throws {
         let error = #expect(throws: ZCError.self) { _ = try bootRequest(["check", "--shard", text]) }
