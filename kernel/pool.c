@@ -274,8 +274,8 @@ void zcpool_pool_exit(void)
 	spin_unlock(&zcpool_pool.lock);
 	mutex_unlock(&zcpool_pool.scan_lock);
 
-	/* Let rmap removals of the last unmaps finish (see recycle). */
-	synchronize_rcu();
+	/* Let rmap removals of the last unmaps finish (see recycle.c). */
+	synchronize_rcu_expedited();
 	list_for_each_entry_safe(d, tmp, &all, node) {
 		list_del(&d->node);
 		zcpool_hand_over(d);

@@ -10,7 +10,7 @@
  * patches did it at the end of page_remove_file_rmap(); a module cannot
  * hook there, so the pool emulates it: a recycling pass that sees the
  * mapcount of such a page at zero, even while other references (a pipe, a
- * GUP pin) remain, uncharges it after an RCU grace period (see
+ * GUP pin) remain, uncharges it after an expedited RCU grace period (see
  * zcpool_pool_recycle()). A page mapped nowhere is never mapped again
  * before recycling: only RECEIVE maps pool pages, and only queued ones.
  *
@@ -201,9 +201,11 @@ void zcpool_pool_recycle(struct zcpool_reclaim *r)
 		 * the mapcount to zero may still be updating NR_FILE_MAPPED
 		 * of folio_memcg(). It runs under the page table lock, with
 		 * preemption disabled: a grace period waits for it, and only
-		 * then may memcg_data change.
+		 * then may memcg_data change. An expedited one: the same
+		 * guarantee without waiting for the tick, a wait the posted
+		 * patches, which uncharged in the rmap code itself, never had.
 		 */
-		synchronize_rcu();
+		synchronize_rcu_expedited();
 		list_for_each_entry_safe(d, tmp, &unmapped, node) {
 			/* Mapped nowhere: no new reference can appear. */
 			bool idle = zcpool_page_idle(d);
