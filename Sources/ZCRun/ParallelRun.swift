@@ -139,8 +139,8 @@ extension Pipeline {
     /// Where ``UnitSeconds`` are kept.
     public var unitSecondsFile: URL { paths.output.appendingPathComponent("unit-seconds.json") }
 
-    /// Runs each boot's plan in parts (``RunPlan/parts(_:seconds:)``, by what each unit
-    /// took last time on that kernel), `jobs` QEMUs at a time, the module built once per
+    /// Runs each boot's plan in parts (``RunPlan/parts(_:seconds:)``, by the median of what
+    /// each unit took in its last runs on that kernel), `jobs` QEMUs at a time, the module built once per
     /// kernel, and merges each kernel's parts into one report, its wall time the longest
     /// part's. Records what each unit took for the next run.
     public func runParallel(_ boots: [(kernel: KernelChoice, plan: RunPlan)], options: BootOptions,
