@@ -1,5 +1,6 @@
 import Foundation
 import ZCAnalysis
+import ZCCore
 import ZCGuest
 import ZCKernel
 
@@ -50,12 +51,12 @@ public struct TimedRun: Sendable, Codable, Equatable {
     public var passed: Bool
     public var problems: [String]
 
-    public var medianWall: Double { ZCBenchmark.median(wall) }
+    public var medianWall: Double { ZCCore.median(wall) }
 
     /// The median of one phase over the runs that have it.
     public func median(_ phase: KeyPath<Phases, Double?>) -> Double? {
         let values = phases.compactMap { $0[keyPath: phase] }
-        return values.isEmpty ? nil : ZCBenchmark.median(values)
+        return values.isEmpty ? nil : ZCCore.median(values)
     }
 }
 
@@ -256,9 +257,3 @@ public struct BenchmarkReport: Sendable, Codable, Equatable {
     public var repeatableRealPathCost: [RealPathCostTable]?
 }
 
-/// The median of `values` (0 for none).
-func median(_ values: [Double]) -> Double {
-    guard !values.isEmpty else { return 0 }
-    let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-}

@@ -30,12 +30,7 @@ public struct UnitSeconds: Sendable, Codable, Equatable {
 
     /// Each unit's median over its kept runs on `release`.
     public func seconds(release: String) -> [String: Double] {
-        (kernels[release] ?? [:]).compactMapValues { runs in
-            let sorted = runs.sorted()
-            guard !sorted.isEmpty else { return nil }
-            let middle = sorted.count / 2
-            return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
-        }
+        (kernels[release] ?? [:]).compactMapValues { runs in runs.isEmpty ? nil : median(runs) }
     }
 
     /// What `report` measured of each unit, kept as its newest run: the `elapsed_ms` of its
