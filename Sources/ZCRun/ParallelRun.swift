@@ -105,27 +105,27 @@ extension RunPlan {
         }
         while true {
             let top = load.indices.max { load[$0] < load[$1] || (load[$0] == load[$1] && $0 > $1) }!
-            var best: (peak: Double, mine: Int, other: Int, theirs: Int?)?
+            // A move, unless it would empty the longest part; then each swap.
+            let canMove = owner.filter { $0 == top }.count > 1
+            var best: (peak: Double, shift: Double, mine: Int, other: Int, theirs: Int?)?
             for mine in lengths.indices where owner[mine] == top {
                 for other in load.indices where other != top {
-                    // A move, unless it would empty the longest part; then each swap.
-                    let candidates: [Int?] = (owner.filter { $0 == top }.count > 1 ? [nil] : [])
+                    let candidates: [Int?] = (canMove ? [nil] : [])
                         + lengths.indices.filter { owner[$0] == other && lengths[$0] < lengths[mine] }.map { $0 }
                     for theirs in candidates {
                         let shift = lengths[mine] - (theirs.map { lengths[$0] } ?? 0)
                         let peak = max(load[top] - shift, load[other] + shift)
                         if peak < load[top] - 1e-9, peak < best?.peak ?? .infinity {
-                            best = (peak, mine, other, theirs)
+                            best = (peak, shift, mine, other, theirs)
                         }
                     }
                 }
             }
             guard let best else { return owner }
-            let shift = lengths[best.mine] - (best.theirs.map { lengths[$0] } ?? 0)
             owner[best.mine] = best.other
             if let theirs = best.theirs { owner[theirs] = top }
-            load[top] -= shift
-            load[best.other] += shift
+            load[top] -= best.shift
+            load[best.other] += best.shift
         }
     }
 }
