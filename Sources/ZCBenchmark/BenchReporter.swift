@@ -202,18 +202,20 @@ public enum BenchReporter {
         out += realPathRows(real, digits: 2, absolute: { "\(ns($0))/page" })
         out += ["", "Of the median round: the getsockopt calls alone, the munmap, the share of the bytes mapped",
                 "(the rest read()), the calls, and the rounds measured.", ""]
-        out += breakdownRows(real, format: { "\(ns($0))/page" }, extra: ["mapped", "calls", "rounds"]) { key in
-            [real.mappedPercent[key].map { "\($0)%" }, real.calls[key].map(String.init), real.rounds[key].map(String.init)]
-        }
+        out += breakdownRows(real, format: { "\(ns($0))/page" }, extra: [
+            ("mapped", { real.mappedPercent[$0].map { "\($0)%" } }),
+            ("calls", { real.calls[$0].map(String.init) }),
+            ("rounds", { real.rounds[$0].map(String.init) }),
+        ])
         return out + [""]
     }
 
     /// The real path's time per page split in two, a row per design and call size: the
     /// getsockopt calls and the munmap after them, each as `format` writes it, then the
-    /// `extra` columns (a missing figure written "-").
-    static func breakdownRows(_ real: RealPathCostTable, format: (Int64) -> String, extra: [String] = [],
-                              figures: (String) -> [String?] = { _ in [] }) -> [String] {
-        let header = ["design", "call", "getsockopt", "munmap"] + extra
+    /// `extra` columns, each a name and its figure for a table key (a missing one written "-").
+    static func breakdownRows(_ real: RealPathCostTable, format: (Int64) -> String,
+                              extra: [(name: String, figure: (String) -> String?)] = []) -> [String] {
+        let header = ["design", "call", "getsockopt", "munmap"] + extra.map(\.name)
         var out = ["| " + header.joined(separator: " | ") + " |",
                    "|" + String(repeating: " --- |", count: header.count)]
         for design in real.designs {
@@ -221,7 +223,7 @@ public enum BenchReporter {
                 let key = RealPathCostTable.key(design, pages)
                 guard let total = real.nsPerPage[key], let receive = real.receiveNsPerPage[key] else { continue }
                 let cells = ["\(design)", "\(pages) pages", format(receive), format(total - receive)]
-                    + figures(key).map { $0 ?? "-" }
+                    + extra.map { $0.figure(key) ?? "-" }
                 out.append("| " + cells.joined(separator: " | ") + " |")
             }
         }
