@@ -80,12 +80,19 @@ die(const char *fmt, ...)
 	power_off();
 }
 
-static void mount_fs(const char *type, const char *target,
-		     unsigned long flags)
+/* mount(2) of a type on target, made first; dies if it cannot be made. */
+static int mount_at(const char *type, const char *target, unsigned long flags,
+		    const char *data)
 {
 	if (mkdir(target, 0755) && errno != EEXIST)
 		die("mkdir %s: %m", target);
-	if (mount(type, target, type, flags, NULL))
+	return mount(type, target, type, flags, data);
+}
+
+static void mount_fs(const char *type, const char *target,
+		     unsigned long flags)
+{
+	if (mount_at(type, target, flags, NULL))
 		die("mount %s on %s: %m", type, target);
 }
 
@@ -101,9 +108,7 @@ static void mount_cgroup2(void)
 {
 	const unsigned long flags = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
-	if (mkdir(CGROUP_ROOT, 0755) && errno != EEXIST)
-		die("mkdir %s: %m", CGROUP_ROOT);
-	if (!mount("cgroup2", CGROUP_ROOT, "cgroup2", flags, "favordynmods"))
+	if (!mount_at("cgroup2", CGROUP_ROOT, flags, "favordynmods"))
 		return;
 	if (errno != EINVAL)
 		die("mount cgroup2 on %s: %m", CGROUP_ROOT);
